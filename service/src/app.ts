@@ -1,0 +1,84 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Config } from './config';
+import { createCancelOrder } from './components/orders/cancel-order';
+import { createOrderQueries } from './components/orders/order-queries';
+import { createPlaceOrder } from './components/orders/place-order';
+import { createOrderRepository } from './components/orders/repository';
+import { registerOrderRoutes } from './components/orders/routes';
+import { createProductRepository } from './components/products/repository';
+import { registerProductRoutes } from './components/products/routes';
+import { createUserRepository } from './components/users/repository';
+import { registerUserRoutes } from './components/users/routes';
+import { createJsonCache } from './infra/cache';
+import type { Database } from './infra/database';
+import type { RedisClient } from './infra/redis';
+import { AppError } from './lib/app-error';
+import { errorHandler } from './lib/http/error-handler';
+import { requestId } from './lib/http/request-id';
+import { securityHeaders } from './lib/http/security-headers';
+import { requestTelemetry } from './lib/http/telemetry';
+import type { Logger } from './lib/logger';
+import type { RequestContextStorage } from './lib/request-context';
+import type { Metrics } from './telemetry/metrics';
+import { createOpsApp, type Readiness } from './ops/ops-app';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  redis: RedisClient;
+  metrics: Metrics;
+  logger: Logger;
+  requestContext: RequestContextStorage;
+}
+
+export interface App {
+  api: Koa;
+  ops: Koa;
+  readiness: Readiness;
+}
+
+/** Wires the service by hand from its dependencies. It never listens: main.ts and the tests do that. */
+export function createApp(deps: AppDeps): App {
+  const { config, db, redis, metrics, logger, requestContext } = deps;
+  const readiness: Readiness = { accepting: true };
+
+  const orders = createOrderRepository(db);
+  const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };
+  const router = new Router();
+  registerProductRoutes(router, createProductRepository(db));
+  registerUserRoutes(router, createUserRepository(db));
+  registerOrderRoutes(router, {
+    placeOrder: createPlaceOrder(useCaseDeps),
+    cancelOrder: createCancelOrder(useCaseDeps),
+    queries: createOrderQueries({
+      orders,
+      popularCache: createJsonCache('popular_products', redis, metrics, logger),
+      popularCacheTtlSeconds: config.popular.cacheTtlSeconds,
+      businessTimeZone: config.businessTimeZone,
+    }),
+  });
+
+  const api = new Koa({ asyncLocalStorage: requestContext as never, proxy: false });
+  api.use(requestId());
+  api.use(async (ctx, next) => {
+    // While draining for a shutdown, tell keep-alive clients to reconnect elsewhere.
+    if (!readiness.accepting) ctx.set('Connection', 'close');
+    await next();
+  });
+  api.use(requestTelemetry(metrics, logger, config.http.slowRequestMs));
+  api.use(securityHeaders());
+  api.use(errorHandler(logger));
+  api.use(router.routes());
+  api.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route'),
+      notImplemented: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route'),
+    }),
+  );
+  // Koa logs every error it sees by default; the error handler has already logged what matters.
+  api.silent = true;
+
+  return { api, ops: createOpsApp({ db, redis, metrics, logger, readiness }), readiness };
+}

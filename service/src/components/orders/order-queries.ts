@@ -1,0 +1,39 @@
+import { notFound } from '../../lib/app-error';
+import type { JsonCache } from '../../infra/cache';
+import type { OrderStatusView } from './model';
+import type { OrderRepository } from './repository';
+
+export function createOrderQueries(deps: {
+  orders: OrderRepository;
+  popularCache: JsonCache;
+  popularCacheTtlSeconds: number;
+  businessTimeZone: string;
+}) {
+  const { orders, popularCache, popularCacheTtlSeconds, businessTimeZone } = deps;
+
+  return {
+    async statusOfOrder(orderId: number): Promise<OrderStatusView> {
+      const order = await orders.statusById(orderId);
+      if (!order) throw notFound('ORDER_NOT_FOUND', `Order ${orderId} does not exist`);
+      return order;
+    },
+
+    async statusOfUserOrders(userId: number, limit: number): Promise<{ userId: number; orders: OrderStatusView[] }> {
+      const found = await orders.statusByUser(userId, limit);
+      // Only an empty page needs the extra look-up that tells "no orders yet" from "no such user".
+      if (found.length === 0 && !(await orders.userExists(userId))) {
+        throw notFound('USER_NOT_FOUND', `User ${userId} does not exist`);
+      }
+      return { userId, orders: found };
+    },
+
+    /** The ranking as serialized JSON, so a cache hit is sent as stored bytes without parsing or re-serializing. */
+    popularProductsJson(days: number, limit: number): Promise<string> {
+      return popularCache.getOrLoad(`popular:v1:${businessTimeZone}:${days}:${limit}`, popularCacheTtlSeconds, async () =>
+        JSON.stringify(await orders.popularProducts(days, limit, businessTimeZone)),
+      );
+    },
+  };
+}
+
+export type OrderQueries = ReturnType<typeof createOrderQueries>;

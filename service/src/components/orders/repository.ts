@@ -1,0 +1,253 @@
+import type { Transaction } from 'sequelize';
+import type { Database } from '../../infra/database';
+import type { OrderStatus, OrderStatusView, PopularProducts, PricedOrderLine } from './model';
+
+type Timestamp = Date | string;
+const iso = (value: Timestamp) => new Date(value).toISOString();
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  total_amount: string;
+  created_at: Timestamp;
+  paid_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+const ORDER_COLUMNS = 'id, user_id, status, total_amount, created_at, paid_at, updated_at';
+
+const toStatusView = (row: OrderRow): OrderStatusView => ({
+  orderId: Number(row.id),
+  userId: Number(row.user_id),
+  status: row.status,
+  totalAmount: Number(row.total_amount),
+  createdAt: iso(row.created_at),
+  paidAt: row.paid_at === null ? null : iso(row.paid_at),
+  updatedAt: iso(row.updated_at),
+});
+
+export interface StoredOrder extends OrderStatusView {
+  requestHash: string | null;
+}
+
+export interface LockedProduct {
+  id: number;
+  price: number;
+  stock: number;
+}
+
+const unnestLines = (lines: PricedOrderLine[]) => [
+  lines.map((line) => line.productId),
+  lines.map((line) => line.quantity),
+  lines.map((line) => line.unitPrice),
+];
+
+/** SQL for orders; every value is a bound parameter, every result a plain object. */
+export function createOrderRepository(db: Database) {
+  return {
+    async tryLockIdempotencyKey(t: Transaction, key: string): Promise<boolean> {
+      const [row] = await db.query<{ locked: boolean }>(
+        'idempotency_lock',
+        `SELECT pg_try_advisory_xact_lock(('x' || substr(md5($1), 1, 16))::bit(64)::bigint) AS locked`,
+        [key],
+        t,
+      );
+      return row?.locked === true;
+    },
+
+    async findByIdempotencyKey(t: Transaction, key: string): Promise<StoredOrder | undefined> {
+      const [row] = await db.query<OrderRow & { request_hash: string | null }>(
+        'order_by_idempotency_key',
+        `SELECT ${ORDER_COLUMNS}, request_hash FROM orders WHERE idempotency_key = $1`,
+        [key],
+        t,
+      );
+      return row && { ...toStatusView(row), requestHash: row.request_hash };
+    },
+
+    async userExists(userId: number, t?: Transaction): Promise<boolean> {
+      const rows = await db.query('user_exists', 'SELECT 1 FROM users WHERE id = $1', [userId], t);
+      return rows.length > 0;
+    },
+
+    /** Locks the products in id order, the one lock order every writer uses, so orders never deadlock. */
+    async lockProducts(t: Transaction, productIds: number[]): Promise<LockedProduct[]> {
+      const rows = await db.query<{ id: string; price: string; stock: number }>(
+        'products_lock',
+        'SELECT id, price, stock FROM products WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
+        [productIds],
+        t,
+      );
+      return rows.map((row) => ({ id: Number(row.id), price: Number(row.price), stock: row.stock }));
+    },
+
+    async adjustStock(t: Transaction, lines: { productId: number; quantity: number }[], sign: 1 | -1): Promise<void> {
+      await db.query(
+        'products_adjust_stock',
+        `UPDATE products p SET stock = p.stock + $3::int * v.quantity, updated_at = now()
+           FROM unnest($1::bigint[], $2::int[]) AS v(product_id, quantity)
+          WHERE p.id = v.product_id`,
+        [lines.map((l) => l.productId), lines.map((l) => l.quantity), sign],
+        t,
+      );
+    },
+
+    /** Debits only when the balance covers the amount; false when it does not. */
+    async debitBalance(t: Transaction, userId: number, amount: number): Promise<boolean> {
+      const rows = await db.query(
+        'user_debit',
+        'UPDATE users SET balance = balance - $2, updated_at = now() WHERE id = $1 AND balance >= $2 RETURNING id',
+        [userId, amount],
+        t,
+      );
+      return rows.length > 0;
+    },
+
+    async creditBalance(t: Transaction, userId: number, amount: number): Promise<void> {
+      await db.query(
+        'user_credit',
+        'UPDATE users SET balance = balance + $2, updated_at = now() WHERE id = $1',
+        [userId, amount],
+        t,
+      );
+    },
+
+    async insertPaidOrder(
+      t: Transaction,
+      order: { userId: number; totalAmount: number; idempotencyKey?: string; requestHash?: string },
+    ): Promise<{ id: number; createdAt: string; paidAt: string }> {
+      const [row] = await db.query<{ id: string; created_at: Timestamp; paid_at: Timestamp }>(
+        'order_insert',
+        `INSERT INTO orders (user_id, status, total_amount, idempotency_key, request_hash, paid_at)
+         VALUES ($1, 'PAID', $2, $3, $4, now()) RETURNING id, created_at, paid_at`,
+        [order.userId, order.totalAmount, order.idempotencyKey ?? null, order.requestHash ?? null],
+        t,
+      );
+      return { id: Number(row!.id), createdAt: iso(row!.created_at), paidAt: iso(row!.paid_at) };
+    },
+
+    async insertItems(t: Transaction, orderId: number, lines: PricedOrderLine[]): Promise<void> {
+      await db.query(
+        'order_items_insert',
+        `INSERT INTO order_items (order_id, product_id, quantity, unit_price)
+         SELECT $1, v.product_id, v.quantity, v.unit_price
+           FROM unnest($2::bigint[], $3::int[], $4::bigint[]) AS v(product_id, quantity, unit_price)`,
+        [orderId, ...unnestLines(lines)],
+        t,
+      );
+    },
+
+    async findItems(orderId: number, t?: Transaction): Promise<PricedOrderLine[]> {
+      const rows = await db.query<{ product_id: string; quantity: number; unit_price: string }>(
+        'order_items_by_order',
+        'SELECT product_id, quantity, unit_price FROM order_items WHERE order_id = $1 ORDER BY product_id',
+        [orderId],
+        t,
+      );
+      return rows.map((r) => ({ productId: Number(r.product_id), quantity: r.quantity, unitPrice: Number(r.unit_price) }));
+    },
+
+    /**
+     * Keeps the daily sales rollup that serves the popular ranking in step with the order, in the same transaction.
+     * The sale counts on the business-time-zone calendar day on which it was paid.
+     */
+    async addDailySales(t: Transaction, paidAt: string, timeZone: string, lines: PricedOrderLine[], sign: 1 | -1) {
+      await db.query(
+        'daily_sales_upsert',
+        `INSERT INTO product_daily_sales AS s (sales_date, product_id, quantity, revenue)
+         SELECT ($1::timestamptz AT TIME ZONE $2)::date, v.product_id, $6::int * v.quantity, $6::int * v.quantity * v.unit_price
+           FROM unnest($3::bigint[], $4::int[], $5::bigint[]) AS v(product_id, quantity, unit_price)
+         ON CONFLICT (sales_date, product_id) DO UPDATE
+           SET quantity = s.quantity + EXCLUDED.quantity, revenue = s.revenue + EXCLUDED.revenue`,
+        [paidAt, timeZone, ...unnestLines(lines), sign],
+        t,
+      );
+    },
+
+    async lockOrder(t: Transaction, orderId: number): Promise<OrderStatusView | undefined> {
+      const [row] = await db.query<OrderRow>(
+        'order_lock',
+        `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`,
+        [orderId],
+        t,
+      );
+      return row && toStatusView(row);
+    },
+
+    async markCancelled(t: Transaction, orderId: number): Promise<void> {
+      await db.query(
+        'order_mark_cancelled',
+        `UPDATE orders SET status = 'CANCELLED', updated_at = now() WHERE id = $1`,
+        [orderId],
+        t,
+      );
+    },
+
+    async statusById(orderId: number): Promise<OrderStatusView | undefined> {
+      const [row] = await db.query<OrderRow>('order_status_by_id', `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [
+        orderId,
+      ]);
+      return row && toStatusView(row);
+    },
+
+    async statusByUser(userId: number, limit: number): Promise<OrderStatusView[]> {
+      const rows = await db.query<OrderRow>(
+        'order_status_by_user',
+        `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+        [userId, limit],
+      );
+      return rows.map(toStatusView);
+    },
+
+    /** Ranks products by units sold in PAID orders over the last `days` business-calendar days, up to now. */
+    async popularProducts(days: number, limit: number, timeZone: string): Promise<PopularProducts> {
+      const rows = await db.query<{
+        window_from: Timestamp;
+        window_to: Timestamp;
+        product_id: string | null;
+        name: string;
+        price: string;
+        quantity: string;
+        revenue: string;
+      }>(
+        'popular_products',
+        `WITH w AS (
+           SELECT (now() AT TIME ZONE $1)::date - ($2::int - 1) AS from_date, now() AS window_to
+         ), ranked AS (
+           SELECT s.product_id, SUM(s.quantity) AS quantity, SUM(s.revenue) AS revenue
+             FROM product_daily_sales s, w
+            WHERE s.sales_date >= w.from_date
+            GROUP BY s.product_id
+           HAVING SUM(s.quantity) > 0
+            ORDER BY quantity DESC, s.product_id
+            LIMIT $3
+         )
+         SELECT w.from_date::timestamp AT TIME ZONE $1 AS window_from, w.window_to,
+                r.product_id, p.name, p.price, r.quantity, r.revenue
+           FROM w
+           LEFT JOIN (ranked r JOIN products p ON p.id = r.product_id) ON true
+          ORDER BY r.quantity DESC NULLS LAST, r.product_id`,
+        [timeZone, days, limit],
+      );
+      const first = rows[0]!;
+      return {
+        days,
+        from: iso(first.window_from),
+        to: iso(first.window_to),
+        products: rows
+          .filter((row) => row.product_id !== null)
+          .map((row, index) => ({
+            rank: index + 1,
+            productId: Number(row.product_id),
+            name: row.name,
+            price: Number(row.price),
+            quantity: Number(row.quantity),
+            revenue: Number(row.revenue),
+          })),
+      };
+    },
+  };
+}
+
+export type OrderRepository = ReturnType<typeof createOrderRepository>;

@@ -1,0 +1,75 @@
+import type Router from '@koa/router';
+import { z } from 'zod';
+import { readJsonBody } from '../../lib/http/json-body';
+import { idNumber, idParam, intParam, validate } from '../../lib/http/validate';
+import type { CancelOrder } from './cancel-order';
+import type { OrderQueries } from './order-queries';
+import type { PlaceOrder } from './place-order';
+
+export const ORDER_LIMITS = { maxItems: 20, maxQuantity: 100 } as const;
+
+const placeOrderBody = z.strictObject({
+  userId: idNumber,
+  items: z
+    .array(
+      z.strictObject({
+        productId: idNumber,
+        quantity: z
+          .number({ error: 'must be a number' })
+          .int('must be an integer')
+          .min(1, 'must be at least 1')
+          .max(ORDER_LIMITS.maxQuantity, `must be at most ${ORDER_LIMITS.maxQuantity}`),
+      }),
+      { error: 'must be an array' },
+    )
+    .min(1, 'must contain at least one item')
+    .max(ORDER_LIMITS.maxItems, `must contain at most ${ORDER_LIMITS.maxItems} items`)
+    .refine((items) => new Set(items.map((item) => item.productId)).size === items.length, 'must not repeat a productId'),
+});
+
+const idempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 visible ASCII characters')
+  .optional();
+
+const statusQuery = z
+  .strictObject({ orderId: idParam.optional(), userId: idParam.optional(), limit: intParam(1, 100, 20) })
+  .refine((q) => (q.orderId === undefined) !== (q.userId === undefined), 'give exactly one of orderId or userId');
+
+const popularQuery = z.strictObject({ days: intParam(1, 30, 3), limit: intParam(1, 50, 5) });
+
+export function registerOrderRoutes(
+  router: Router,
+  deps: { placeOrder: PlaceOrder; cancelOrder: CancelOrder; queries: OrderQueries },
+): void {
+  const { placeOrder, cancelOrder, queries } = deps;
+
+  router.post('/api/orders', async (ctx) => {
+    const key = validate(idempotencyKey, ctx.get('idempotency-key') || undefined, 'headers.Idempotency-Key');
+    const request = validate(placeOrderBody, await readJsonBody(ctx), 'body');
+    const { order, replayed } = await placeOrder(request, key);
+    if (replayed) ctx.set('Idempotent-Replayed', 'true');
+    ctx.status = 201;
+    ctx.body = order;
+  });
+
+  router.post('/api/orders/:id/cancel', async (ctx) => {
+    const id = validate(idParam, ctx.params.id, 'params.id');
+    ctx.body = await cancelOrder(id);
+  });
+
+  router.get('/api/orders/status', async (ctx) => {
+    const query = validate(statusQuery, ctx.query, 'query');
+    ctx.body =
+      query.orderId !== undefined
+        ? await queries.statusOfOrder(query.orderId)
+        : await queries.statusOfUserOrders(query.userId!, query.limit);
+  });
+
+  router.get('/api/orders/popular', async (ctx) => {
+    const { days, limit } = validate(popularQuery, ctx.query, 'query');
+    ctx.type = 'application/json';
+    ctx.body = await queries.popularProductsJson(days, limit);
+  });
+
+}

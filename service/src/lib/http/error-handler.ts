@@ -1,0 +1,42 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../app-error';
+import type { Logger } from '../logger';
+
+/**
+ * Turns every error into the contract's error body. It sits inside the telemetry middleware,
+ * so a failed request is measured and logged with the status it really got.
+ */
+export function errorHandler(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.status >= 500 && appError.code !== 'SERVICE_UNAVAILABLE') {
+        logger.error('request failed with a server error', { error, code: appError.code });
+      } else if (appError.code === 'SERVICE_UNAVAILABLE') {
+        logger.warn('dependency unavailable', { cause: describe(appError.cause) });
+      }
+      ctx.status = appError.status;
+      ctx.body = appError.toBody();
+      if (appError.status === 503) ctx.set('Retry-After', '1');
+    }
+  };
+}
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  // Errors from Koa itself (e.g. ctx.throw) carry a client status; keep it rather than turn it into a 500.
+  const status = (error as { status?: number; expose?: boolean })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status, status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED', (error as Error).message);
+  }
+  return new AppError(500, 'INTERNAL_ERROR', 'Internal server error', [], { cause: error });
+}
+
+function describe(error: unknown): string | undefined {
+  return error instanceof Error ? `${error.name}: ${error.message}` : undefined;
+}

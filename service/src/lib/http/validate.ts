@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { validationFailed } from '../app-error';
+
+/** Parses input with a zod schema or throws 400 VALIDATION_FAILED naming each offending field. */
+export function validate<Schema extends z.ZodType>(schema: Schema, input: unknown, where: string): z.output<Schema> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    field: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const first = details[0]!;
+  const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
+  throw validationFailed(`${first.field}: ${first.message}${more}`, details);
+}
+
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+/** A positive integer id as it arrives in a path or query string: digits only, no signs, exponents or spaces. */
+export const idParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+  .transform(Number)
+  .refine((n) => n <= MAX_ID, 'is too large');
+
+/** An integer query parameter within [min, max], with a default when absent. */
+export const intParam = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,6})$/, `must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be an integer from ${min} to ${max}`)
+    .default(fallback);
+
+/** A positive integer id sent as a JSON number. */
+export const idNumber = z.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').max(MAX_ID, 'is too large');

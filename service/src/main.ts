@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createDatabase } from './infra/database';
+import { connectInBackground, createRedis } from './infra/redis';
+import { close, listen } from './lib/http-server';
+import { createLogger } from './lib/logger';
+import { createRequestContextStorage } from './lib/request-context';
+import { createMetrics } from './telemetry/metrics';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** The only place that listens on ports and handles process signals. */
+async function main() {
+  const config = readConfig();
+  const requestContext = createRequestContextStorage();
+  const logger = createLogger({ level: config.log.level, requestContext });
+  const metrics = createMetrics();
+  const db = createDatabase(config.database, metrics);
+  const redis = createRedis(config.redis, metrics, logger);
+  connectInBackground(redis, logger);
+
+  const app = createApp({ config, db, redis, metrics, logger, requestContext });
+  const api = await listen(app.api.callback(), config.http.port);
+  const ops = await listen(app.ops.callback(), config.http.opsPort);
+  logger.info('orders service listening', { port: config.http.port, opsPort: config.http.opsPort });
+
+  let stopping = false;
+  async function shutdown(signal: string) {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
+    app.readiness.accepting = false;
+    logger.info('shutdown: readiness off, draining', { signal, drainMs: config.shutdown.drainMs });
+    await sleep(config.shutdown.drainMs);
+    const result = await close(api, config.shutdown.timeoutMs);
+    await Promise.allSettled([redis.close(), db.close(), close(ops, 1_000)]);
+    logger.info('shutdown complete', { result, durationMs: Date.now() - started });
+    process.exitCode = result === 'drained' ? 0 : 1;
+  }
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(JSON.stringify({ level: 'error', message: 'orders service failed to start', error: String(error?.stack ?? error) }));
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Database } from '../infra/database';
+import { isSchemaCurrent } from '../infra/migrator';
+import type { RedisClient } from '../infra/redis';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../telemetry/metrics';
+
+export interface Readiness {
+  /** False from the moment shutdown begins, so the load balancer stops routing here while requests drain. */
+  accepting: boolean;
+}
+
+/**
+ * The operators' port: metrics, liveness and readiness. It is never published as part of the public API.
+ */
+export function createOpsApp(deps: { db: Database; redis: RedisClient; metrics: Metrics; logger: Logger; readiness: Readiness }): Koa {
+  const { db, redis, metrics, logger, readiness } = deps;
+  const app = new Koa();
+  const router = new Router();
+  let schemaCurrent = false;
+
+  async function checkDatabase(): Promise<{ ok: boolean; detail: string }> {
+    try {
+      await db.query('readiness_ping', 'SELECT 1');
+      schemaCurrent ||= await isSchemaCurrent(db.sequelize);
+      metrics.dbUp.set(1);
+      return schemaCurrent ? { ok: true, detail: 'ok' } : { ok: false, detail: 'migrations pending' };
+    } catch (error) {
+      metrics.dbUp.set(0);
+      return { ok: false, detail: (error as Error).message };
+    }
+  }
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    const database = await checkDatabase();
+    const cache = redis.isReady ? 'ok' : 'degraded';
+    const ready = readiness.accepting && database.ok;
+    ctx.status = ready ? 200 : 503;
+    ctx.body = {
+      status: ready ? (cache === 'ok' ? 'ready' : 'degraded') : 'not_ready',
+      checks: { accepting: readiness.accepting, database: database.detail, redis: cache },
+    };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    const pool = db.poolStats();
+    metrics.dbPoolConnections.labels('in_use').set(pool.inUse);
+    metrics.dbPoolConnections.labels('idle').set(pool.idle);
+    metrics.dbPoolConnections.labels('waiting').set(pool.waiting);
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      logger.error('ops endpoint failed', { error, path: ctx.path });
+      ctx.status = 500;
+      ctx.body = { error: { code: 'INTERNAL_ERROR', message: 'Internal server error', details: [] } };
+    }
+  });
+  app.use(router.routes());
+  return app;
+}

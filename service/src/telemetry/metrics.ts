@@ -1,0 +1,93 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DB_QUERY_BUCKETS_SECONDS, HTTP_DURATION_BUCKETS_SECONDS } from './slo';
+
+export type CacheResult = 'hit' | 'miss' | 'error';
+
+/**
+ * Every metric the service exposes. Names and labels are the contract the alert rules and dashboards depend on;
+ * no label ever carries an id, so the series count stays bounded.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const httpDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP requests served by the public API, by route template and response status.',
+    labelNames: ['http_request_method', 'http_route', 'http_response_status_code'] as const,
+    buckets: HTTP_DURATION_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const httpActive = new Gauge({
+    name: 'http_server_active_requests',
+    help: 'HTTP requests of the public API in flight.',
+    registers: [registry],
+  });
+  const cacheRequests = new Counter({
+    name: 'cache_requests_total',
+    help: 'Cache look-ups by cache name and result (hit, miss, error).',
+    labelNames: ['cache', 'result'] as const,
+    registers: [registry],
+  });
+  const dbQueryDuration = new Histogram({
+    name: 'db_query_duration_seconds',
+    help: 'Duration of named database queries and transactions.',
+    labelNames: ['query', 'outcome'] as const,
+    buckets: DB_QUERY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const dbPoolConnections = new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state (in_use, idle) and requests waiting for one (waiting).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  const dbPoolMax = new Gauge({
+    name: 'db_pool_max_connections',
+    help: 'Configured maximum size of the database pool.',
+    registers: [registry],
+  });
+  const dbUp = new Gauge({
+    name: 'db_up',
+    help: '1 when the last database check of the readiness probe succeeded, 0 otherwise.',
+    registers: [registry],
+  });
+  const redisConnected = new Gauge({
+    name: 'redis_connected',
+    help: '1 when the Redis client is connected and ready, 0 otherwise.',
+    registers: [registry],
+  });
+  const ordersCreated = new Counter({
+    name: 'orders_created_total',
+    help: 'Orders placed and paid.',
+    registers: [registry],
+  });
+  const ordersCancelled = new Counter({
+    name: 'orders_cancelled_total',
+    help: 'Orders cancelled.',
+    registers: [registry],
+  });
+  const ordersRejected = new Counter({
+    name: 'orders_rejected_total',
+    help: 'Order placements refused for a business reason.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    httpDuration,
+    httpActive,
+    cacheRequests,
+    dbQueryDuration,
+    dbPoolConnections,
+    dbPoolMax,
+    dbUp,
+    redisConnected,
+    ordersCreated,
+    ordersCancelled,
+    ordersRejected,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
