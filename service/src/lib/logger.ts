@@ -3,6 +3,13 @@ import type { RequestContextStorage } from './request-context';
 
 export type Logger = winston.Logger;
 
+/** An error as one compact log field: what failed, the database's code if any, and where. */
+export function serializeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code, constraint } = ((error as { parent?: object }).parent ?? error) as { code?: string; constraint?: string };
+  return { name: error.name, message: error.message, code, constraint, stack: error.stack };
+}
+
 /** JSON lines on stdout; the request id of the current request is added to every line. */
 export function createLogger(options: {
   level: string;

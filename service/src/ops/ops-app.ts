@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Database } from '../infra/database';
 import { isSchemaCurrent } from '../infra/migrator';
 import type { RedisClient } from '../infra/redis';
-import type { Logger } from '../lib/logger';
+import { serializeError, type Logger } from '../lib/logger';
 import type { Metrics } from '../telemetry/metrics';
 
 export interface Readiness {
@@ -60,7 +60,7 @@ export function createOpsApp(deps: { db: Database; redis: RedisClient; metrics: 
     try {
       await next();
     } catch (error) {
-      logger.error('ops endpoint failed', { error, path: ctx.path });
+      logger.error('ops endpoint failed', { error: serializeError(error), path: ctx.path });
       ctx.status = 500;
       ctx.body = { error: { code: 'INTERNAL_ERROR', message: 'Internal server error', details: [] } };
     }

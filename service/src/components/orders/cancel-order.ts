@@ -23,7 +23,7 @@ export function createCancelOrder(deps: {
       await orders.lockProducts(t, lines.map((line) => line.productId));
       await orders.adjustStock(t, lines, 1);
       await orders.creditBalance(t, order.userId, order.totalAmount);
-      await orders.addDailySales(t, order.paidAt ?? order.createdAt, businessTimeZone, lines, -1);
+      await orders.removeDailySales(t, order.paidAt ?? order.createdAt, businessTimeZone, lines);
       await orders.markCancelled(t, orderId);
     });
     metrics.ordersCancelled.inc();

@@ -84,7 +84,7 @@ export function createPlaceOrder(deps: {
         }
         const inserted = await orders.insertPaidOrder(t, { userId: request.userId, totalAmount, idempotencyKey, requestHash });
         await orders.insertItems(t, inserted.id, lines);
-        await orders.addDailySales(t, inserted.paidAt, businessTimeZone, lines, 1);
+        await orders.addDailySales(t, inserted.paidAt, businessTimeZone, lines);
         return {
           replayed: false,
           order: {

@@ -152,15 +152,28 @@ export function createOrderRepository(db: Database) {
      * Keeps the daily sales rollup that serves the popular ranking in step with the order, in the same transaction.
      * The sale counts on the business-time-zone calendar day on which it was paid.
      */
-    async addDailySales(t: Transaction, paidAt: string, timeZone: string, lines: PricedOrderLine[], sign: 1 | -1) {
+    async addDailySales(t: Transaction, paidAt: string, timeZone: string, lines: PricedOrderLine[]): Promise<void> {
       await db.query(
-        'daily_sales_upsert',
+        'daily_sales_add',
         `INSERT INTO product_daily_sales AS s (sales_date, product_id, quantity, revenue)
-         SELECT ($1::timestamptz AT TIME ZONE $2)::date, v.product_id, $6::int * v.quantity, $6::int * v.quantity * v.unit_price
+         SELECT ($1::timestamptz AT TIME ZONE $2)::date, v.product_id, v.quantity, v.quantity * v.unit_price
            FROM unnest($3::bigint[], $4::int[], $5::bigint[]) AS v(product_id, quantity, unit_price)
          ON CONFLICT (sales_date, product_id) DO UPDATE
            SET quantity = s.quantity + EXCLUDED.quantity, revenue = s.revenue + EXCLUDED.revenue`,
-        [paidAt, timeZone, ...unnestLines(lines), sign],
+        [paidAt, timeZone, ...unnestLines(lines)],
+        t,
+      );
+    },
+
+    /** Takes a cancelled order's sales back out of the day it was counted on. */
+    async removeDailySales(t: Transaction, paidAt: string, timeZone: string, lines: PricedOrderLine[]): Promise<void> {
+      await db.query(
+        'daily_sales_remove',
+        `UPDATE product_daily_sales AS s
+            SET quantity = s.quantity - v.quantity, revenue = s.revenue - v.quantity * v.unit_price
+           FROM unnest($3::bigint[], $4::int[], $5::bigint[]) AS v(product_id, quantity, unit_price)
+          WHERE s.sales_date = ($1::timestamptz AT TIME ZONE $2)::date AND s.product_id = v.product_id`,
+        [paidAt, timeZone, ...unnestLines(lines)],
         t,
       );
     },

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../app-error';
-import type { Logger } from '../logger';
+import { serializeError, type Logger } from '../logger';
 
 /**
  * Turns every error into the contract's error body. It sits inside the telemetry middleware,
@@ -16,7 +16,7 @@ export function errorHandler(logger: Logger): Middleware {
     } catch (error) {
       const appError = toAppError(error);
       if (appError.status >= 500 && appError.code !== 'SERVICE_UNAVAILABLE') {
-        logger.error('request failed with a server error', { error, code: appError.code });
+        logger.error('request failed with a server error', { error: serializeError(appError.cause ?? error) });
       } else if (appError.code === 'SERVICE_UNAVAILABLE') {
         logger.warn('dependency unavailable', { cause: describe(appError.cause) });
       }

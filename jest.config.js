@@ -1,0 +1,26 @@
+// @swc/jest strips types only; `npm run typecheck` (tsc --noEmit) is the type check.
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } }],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/service/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/service/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/service/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/service/test/support/global-teardown.ts',
+      slowTestThreshold: 10,
+    },
+  ],
+  testTimeout: 60_000,
+};

@@ -1,0 +1,16 @@
+/** Reads one sample from Prometheus text exposition: the metric name and exactly these label values. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const match = /^([^{\s]+)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+export async function scrape(opsUrl: string): Promise<string> {
+  const response = await fetch(`${opsUrl}/metrics`);
+  return response.text();
+}
