@@ -67,7 +67,15 @@ export function createPlaceOrder(deps: {
             // The replay is the response the first request got: the order as it was when placed.
             return {
               replayed: true,
-              order: { ...earlier, status: 'PAID' as const, items, paidAt: earlier.paidAt ?? earlier.createdAt },
+              order: {
+                orderId: earlier.orderId,
+                userId: earlier.userId,
+                status: 'PAID' as const,
+                totalAmount: earlier.totalAmount,
+                items,
+                createdAt: earlier.createdAt,
+                paidAt: earlier.paidAt ?? earlier.createdAt,
+              },
             };
           }
         }
