@@ -32,3 +32,28 @@ export function fixtures(app: TestApp) {
     },
   };
 }
+
+/**
+ * A paid sale in the past, written the way the order transaction writes one: the order, its item, and the
+ * rollup row of the business-calendar day it was paid on.
+ */
+export async function pastSale(app: TestApp, sale: { userId: number; productId: number; quantity: number; paidAt: Date }) {
+  const [product] = await app.sql<{ price: string }>('SELECT price FROM products WHERE id = $1', [sale.productId]);
+  const total = Number(product!.price) * sale.quantity;
+  const [order] = await app.sql<{ id: string }>(
+    `INSERT INTO orders (user_id, status, total_amount, created_at, paid_at, updated_at)
+     VALUES ($1, 'PAID', $2, $3, $3, $3) RETURNING id`,
+    [sale.userId, total, sale.paidAt],
+  );
+  await app.sql('INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, $3, $4)', [
+    order!.id, sale.productId, sale.quantity, product!.price,
+  ]);
+  await app.sql(
+    `INSERT INTO product_daily_sales (sales_date, product_id, quantity, revenue)
+     VALUES (($1::timestamptz AT TIME ZONE $2)::date, $3, $4, $5)
+     ON CONFLICT (sales_date, product_id) DO UPDATE
+       SET quantity = product_daily_sales.quantity + EXCLUDED.quantity, revenue = product_daily_sales.revenue + EXCLUDED.revenue`,
+    [sale.paidAt, app.config.businessTimeZone, sale.productId, sale.quantity, total],
+  );
+  return Number(order!.id);
+}

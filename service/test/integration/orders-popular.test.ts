@@ -1,0 +1,124 @@
+import { fixtures, pastSale } from '../support/fixtures';
+import { get, post } from '../support/http';
+import { sample, scrape } from '../support/metrics';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const TTL_SECONDS = 2;
+let app: TestApp;
+let given: ReturnType<typeof fixtures>;
+
+beforeAll(async () => {
+  app = await startTestApp({ POPULAR_CACHE_TTL_SECONDS: String(TTL_SECONDS), BUSINESS_TIMEZONE: 'Asia/Seoul' });
+  given = fixtures(app);
+});
+afterAll(() => app.close());
+beforeEach(async () => {
+  await app.sql('TRUNCATE product_daily_sales, order_items, orders CASCADE');
+  await app.redis.flushDb();
+});
+
+const popular = (query = '') => get(`${app.api}/api/orders/popular${query}`);
+const order = async (userId: number, items: [number, number][]) => {
+  const response = await post(`${app.api}/api/orders`, { userId, items: items.map(([productId, quantity]) => ({ productId, quantity })) });
+  expect(response.status).toBe(201);
+  return response.body.orderId as number;
+};
+
+/** Local midnight in Seoul (UTC+9, no daylight saving) `daysAgo` calendar days back, as a UTC instant. */
+function seoulMidnight(daysAgo: number): Date {
+  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Seoul' }).format(new Date()).split('-').map(Number);
+  return new Date(Date.UTC(y!, m! - 1, d! - daysAgo) - 9 * 3_600_000);
+}
+
+describe('GET /api/orders/popular', () => {
+  test('ranks products by units sold in PAID orders, ties by productId, with price, name and revenue', async () => {
+    const userId = await given.user(10_000_000);
+    const [a, b, c, d] = [await given.product(1_000), await given.product(2_000), await given.product(3_000), await given.product(4_000)];
+    await order(userId, [[a, 5], [b, 3]]);
+    await order(userId, [[b, 4], [c, 5]]);
+    const cancelled = await order(userId, [[d, 50]]);
+    await post(`${app.api}/api/orders/${cancelled}/cancel`);
+
+    const response = await popular('?days=1&limit=5');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.body.products).toEqual([
+      { rank: 1, productId: b, name: expect.any(String), price: 2_000, quantity: 7, revenue: 14_000 },
+      { rank: 2, productId: a, name: expect.any(String), price: 1_000, quantity: 5, revenue: 5_000 },
+      { rank: 3, productId: c, name: expect.any(String), price: 3_000, quantity: 5, revenue: 15_000 },
+    ]);
+    expect((await popular('?days=1&limit=2')).body.products).toHaveLength(2);
+  });
+
+  test('counts the last `days` calendar days of the business time zone, from local midnight up to now', async () => {
+    const userId = await given.user();
+    const [inside, outside, old] = [await given.product(), await given.product(), await given.product()];
+    const windowStart = seoulMidnight(2);
+    await pastSale(app, { userId, productId: inside, quantity: 3, paidAt: new Date(windowStart.getTime() + 60_000) });
+    await pastSale(app, { userId, productId: outside, quantity: 9, paidAt: new Date(windowStart.getTime() - 60_000) });
+    await pastSale(app, { userId, productId: old, quantity: 20, paidAt: seoulMidnight(6) });
+
+    const threeDays = await popular('?days=3&limit=10');
+    const sevenDays = await popular('?days=7&limit=10');
+
+    expect(threeDays.body.days).toBe(3);
+    expect(threeDays.body.from).toBe(windowStart.toISOString());
+    expect(Math.abs(new Date(threeDays.body.to).getTime() - Date.now())).toBeLessThan(10_000);
+    expect(threeDays.body.products.map((p: { productId: number }) => p.productId)).toEqual([inside]);
+    expect(sevenDays.body.products.map((p: { productId: number }) => p.productId)).toEqual([old, outside, inside]);
+  });
+
+  test('defaults to days=3, limit=5 and returns an empty ranking when nothing sold', async () => {
+    const response = await popular();
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ days: 3, from: seoulMidnight(2).toISOString(), to: expect.any(String), products: [] });
+  });
+
+  test.each(['?days=0', '?days=31', '?limit=0', '?limit=51', '?days=x', '?days=3&from=2020-01-01'])('400 for %s', async (query) => {
+    const response = await popular(query);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  test('is served from Redis after the first request, and a cancelled order leaves the ranking within one TTL', async () => {
+    const userId = await given.user(1_000_000);
+    const [top, next] = [await given.product(), await given.product()];
+    const topOrder = await order(userId, [[top, 10]]);
+    await order(userId, [[next, 5]]);
+    const before = await scrape(app.ops);
+
+    const first = await popular('?days=1');
+    const second = await popular('?days=1');
+    await post(`${app.api}/api/orders/${topOrder}/cancel`);
+    const withinTtl = await popular('?days=1');
+    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 200));
+    const afterTtl = await popular('?days=1');
+
+    const after = await scrape(app.ops);
+    const delta = (result: string) =>
+      sample(after, 'cache_requests_total', { cache: 'popular_products', result })! -
+      (sample(before, 'cache_requests_total', { cache: 'popular_products', result }) ?? 0);
+    expect(first.body.products[0].productId).toBe(top);
+    expect(second.body).toEqual(first.body);
+    expect(withinTtl.body).toEqual(first.body);
+    expect(afterTtl.body.products.map((p: { productId: number }) => p.productId)).toEqual([next]);
+    expect(delta('miss')).toBe(2);
+    expect(delta('hit')).toBe(2);
+    expect(await app.redis.ttl('popular:v1:Asia/Seoul:1:5')).toBeGreaterThan(0);
+  });
+
+  test('200 concurrent requests on an empty cache run the ranking query once (single flight)', async () => {
+    const userId = await given.user(1_000_000);
+    await order(userId, [[await given.product(), 2]]);
+    const queries = async () =>
+      sample(await scrape(app.ops), 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' }) ?? 0;
+    const before = await queries();
+
+    const responses = await Promise.all(Array.from({ length: 200 }, () => popular('?days=2&limit=3')));
+
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(responses.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    expect((await queries()) - before).toBe(1);
+  });
+});
