@@ -53,7 +53,7 @@ export function createApp(deps: AppDeps): App {
     cancelOrder: createCancelOrder(useCaseDeps),
     queries: createOrderQueries({
       orders,
-      popularCache: createJsonCache('popular_products', redis, metrics, logger),
+      popularCache: createJsonCache('popular_products', redis, { commandTimeoutMs: config.redis.commandTimeoutMs }, metrics, logger),
       popularCacheTtlSeconds: config.popular.cacheTtlSeconds,
       businessTimeZone: config.businessTimeZone,
     }),

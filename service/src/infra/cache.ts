@@ -10,7 +10,13 @@ export interface JsonCache {
   getOrLoad(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<string>;
 }
 
-export function createJsonCache(name: string, redis: RedisClient, metrics: Metrics, logger: Logger): JsonCache {
+export function createJsonCache(
+  name: string,
+  redis: RedisClient,
+  options: { commandTimeoutMs: number },
+  metrics: Metrics,
+  logger: Logger,
+): JsonCache {
   const inFlight = new Map<string, Promise<string>>();
   const hit = metrics.cacheRequests.labels(name, 'hit');
   const miss = metrics.cacheRequests.labels(name, 'miss');
@@ -21,12 +27,19 @@ export function createJsonCache(name: string, redis: RedisClient, metrics: Metri
       failed.inc();
       return undefined;
     }
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await redis.get(key);
+      // A hung Redis must cost a request at most this long; the reply that comes too late is dropped.
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`redis GET took over ${options.commandTimeoutMs} ms`)), options.commandTimeoutMs);
+      });
+      return await Promise.race([redis.get(key), timedOut]);
     } catch (error) {
       failed.inc();
       logger.debug('cache read failed', { cache: name, error: (error as Error).message });
       return undefined;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

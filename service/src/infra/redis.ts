@@ -3,19 +3,25 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../telemetry/metrics';
 
+const REDIS_PING_INTERVAL_MS = 1_000;
+
 export type RedisClient = ReturnType<typeof createRedis>;
 
 /**
- * Redis is a cache here, never a dependency: commands time out quickly, nothing queues while disconnected,
- * and the client reconnects in the background forever.
+ * Redis is a cache here, never a dependency: nothing queues while disconnected, a hung server is dropped within
+ * seconds, and the client reconnects in the background forever. Callers bound each command's wait themselves.
  */
 export function createRedis(config: Config['redis'], metrics: Metrics, logger: Logger) {
   const client = createClient({
     url: config.url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: config.commandTimeoutMs },
+    // node-redis stops timing a command once it is written, so a hung server is found by the socket going
+    // quiet: a PING every second keeps a healthy idle socket busy, and a PING left unanswered lets the socket
+    // time out, which drops the connection and fails what was waiting on it.
+    pingInterval: REDIS_PING_INTERVAL_MS,
     socket: {
       connectTimeout: 1_000,
+      socketTimeout: REDIS_PING_INTERVAL_MS * 2,
       reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000),
     },
   });
