@@ -10,14 +10,16 @@ export const images = {
   redis: process.env.REDIS_IMAGE ?? 'redis:7-alpine',
 };
 
-export const startPostgres = () =>
-  new PostgreSqlContainer(images.postgres)
+export const startPostgres = (options: { database?: string; hostPort?: number } = {}) => {
+  const container = new PostgreSqlContainer(images.postgres)
     .withUsername('orders')
     .withPassword('orders')
-    .withDatabase('orders_template')
+    .withDatabase(options.database ?? 'orders_template')
     .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'])
-    .withLabels({ 'orders.test': 'true' })
-    .start();
+    .withLabels({ 'orders.test': 'true' });
+  if (options.hostPort !== undefined) container.withExposedPorts({ container: 5432, host: options.hostPort });
+  return container.start();
+};
 
 export const startRedis = (hostPort?: number) => {
   const container = new RedisContainer(images.redis).withLabels({ 'orders.test': 'true' });
