@@ -1,0 +1,48 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const required = { DATABASE_URL: 'postgres://u:p@db:5432/orders', REDIS_URL: 'redis://cache:6379' };
+
+describe('loadConfig', () => {
+  test('applies the documented defaults', () => {
+    const config = loadConfig(required);
+    expect(config).toMatchObject({
+      http: { port: 3000, opsPort: 9464, slowRequestMs: 500 },
+      log: { level: 'info' },
+      popular: { cacheTtlSeconds: 30 },
+      businessTimeZone: 'Asia/Seoul',
+      database: { poolMax: 10, acquireTimeoutMs: 500, statementTimeoutMs: 5_000 },
+      redis: { commandTimeoutMs: 100 },
+    });
+  });
+
+  test('reads every variable it is given', () => {
+    const config = loadConfig({
+      ...required,
+      PORT: '8080',
+      OPS_PORT: '9000',
+      LOG_LEVEL: 'debug',
+      POPULAR_CACHE_TTL_SECONDS: '5',
+      BUSINESS_TIMEZONE: 'Europe/Berlin',
+      SLOW_REQUEST_MS: '250',
+    });
+    expect(config).toMatchObject({
+      http: { port: 8080, opsPort: 9000, slowRequestMs: 250 },
+      log: { level: 'debug' },
+      popular: { cacheTtlSeconds: 5 },
+      businessTimeZone: 'Europe/Berlin',
+    });
+  });
+
+  test.each([
+    [{ REDIS_URL: required.REDIS_URL }, /DATABASE_URL is required/],
+    [{ ...required, DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a URL starting with postgres:/],
+    [{ ...required, PORT: 'eighty' }, /PORT/],
+    [{ ...required, OPS_PORT: '70000' }, /OPS_PORT/],
+    [{ ...required, LOG_LEVEL: 'verbose' }, /LOG_LEVEL/],
+    [{ ...required, POPULAR_CACHE_TTL_SECONDS: '0' }, /POPULAR_CACHE_TTL_SECONDS/],
+    [{ ...required, BUSINESS_TIMEZONE: 'Mars/Olympus' }, /BUSINESS_TIMEZONE must be an IANA time zone/],
+  ])('rejects %j with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
