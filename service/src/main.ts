@@ -3,7 +3,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase } from './infra/database';
 import { connectInBackground, createRedis } from './infra/redis';
-import { close, listen } from './lib/http-server';
+import { close, listen, portOf } from './lib/http-server';
 import { createLogger } from './lib/logger';
 import { createRequestContextStorage } from './lib/request-context';
 import { createMetrics } from './telemetry/metrics';
@@ -33,7 +33,7 @@ async function main() {
   const app = createApp({ config, db, redis, metrics, logger, requestContext });
   const api = await listen(app.api.callback(), config.http.port);
   const ops = await listen(app.ops.callback(), config.http.opsPort);
-  logger.info('orders service listening', { port: config.http.port, opsPort: config.http.opsPort });
+  logger.info('orders service listening', { port: portOf(api), opsPort: portOf(ops) });
 
   let stopping = false;
   async function shutdown(signal: string) {

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fixtures } from '../support/fixtures';
+import { get, post } from '../support/http';
+import { createTestDatabase, dropTestDatabase, startTestApp, workerRedisUrl, type TestApp } from '../support/test-app';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const DRAIN_MS = 1_000;
+
+/** The real entry point as its own process, the way compose runs it, so SIGTERM is a real signal. */
+async function startServiceProcess(databaseUrl: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      OPS_PORT: '0',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: workerRedisUrl(),
+      SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(JSON.parse(line)));
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const listening = lines.find((line) => line.message === 'orders service listening');
+    if (listening) return { child, lines, api: `http://127.0.0.1:${listening.port}`, ops: `http://127.0.0.1:${listening.opsPort}` };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let database: { name: string; url: string };
+let seedApp: TestApp;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  seedApp = await startTestApp({ DATABASE_URL: database.url });
+});
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  await seedApp.close();
+  await dropTestDatabase(database.name);
+});
+
+test('SIGTERM under steady load: readiness fails at once, traffic drains, nothing fails or is written twice, exit 0', async () => {
+  const given = fixtures(seedApp);
+  const userId = await given.user(100_000_000);
+  const productId = await given.product(100, 1_000_000);
+  const service = await startServiceProcess(database.url);
+  child = service.child;
+
+  // The test plays the load balancer: it routes requests only while /readyz says ready.
+  let routing = true;
+  const failures: string[] = [];
+  let placed = 0;
+  let served = 0;
+  const worker = async (n: number) => {
+    while (routing) {
+      try {
+        const response =
+          n % 3 === 0
+            ? await post(`${service.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] })
+            : await get(`${service.api}/api/orders/${n % 3 === 1 ? 'popular' : `status?userId=${userId}`}`);
+        if (response.status >= 400) failures.push(`${response.status} ${JSON.stringify(response.body)}`);
+        if (response.status === 201) placed++;
+        served++;
+      } catch (error) {
+        failures.push(String(error));
+      }
+    }
+  };
+  const workers = Array.from({ length: 6 }, (_, n) => worker(n));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  const signalledAt = Date.now();
+  child.kill('SIGTERM');
+  for (;;) {
+    const ready = await get(`${service.ops}/readyz`).catch(() => ({ status: 0 }));
+    if (ready.status !== 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const readinessFailedAfterMs = Date.now() - signalledAt;
+  routing = false;
+  await Promise.all(workers);
+  const [exitCode] = (await once(child, 'exit')) as [number];
+  const exitedAfterMs = Date.now() - signalledAt;
+
+  expect(failures).toEqual([]);
+  expect(served).toBeGreaterThan(20);
+  expect(readinessFailedAfterMs).toBeLessThan(DRAIN_MS);
+  expect(exitCode).toBe(0);
+  expect(exitedAfterMs).toBeGreaterThanOrEqual(DRAIN_MS);
+  expect(exitedAfterMs).toBeLessThan(DRAIN_MS + 10_000);
+  expect(service.lines.find((line) => line.message === 'shutdown complete')).toMatchObject({ result: 'drained' });
+  expect(await given.orderCount()).toBe(placed);
+  expect(await given.stockOf(productId)).toBe(1_000_000 - placed);
+});
