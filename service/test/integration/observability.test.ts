@@ -1,17 +1,9 @@
-import { fixtures } from '../support/fixtures';
 import { get, request } from '../support/http';
 import { sample, scrape } from '../support/metrics';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, useTestApp } from '../support/test-app';
 import { LATENCY_THRESHOLD_SECONDS } from '../../src/telemetry/slo';
 
-let app: TestApp;
-let given: ReturnType<typeof fixtures>;
-
-beforeAll(async () => {
-  app = await startTestApp();
-  given = fixtures(app);
-});
-afterAll(() => app.close());
+const t = useTestApp();
 
 const duration = (text: string, route: string, status: string, method = 'GET') =>
   sample(text, 'http_server_request_duration_seconds_count', {
@@ -22,10 +14,10 @@ const duration = (text: string, route: string, status: string, method = 'GET') =
 
 describe('request metrics', () => {
   test('are labelled by route template, never by raw path, with the 1 s incident threshold as a bucket', async () => {
-    const ids = [await given.product(), await given.product(), await given.product()];
-    for (const id of ids) await get(`${app.api}/api/products/${id}`);
+    const ids = [await t.given.product(), await t.given.product(), await t.given.product()];
+    for (const id of ids) await get(`${t.app.api}/api/products/${id}`);
 
-    const text = await scrape(app.ops);
+    const text = await scrape(t.app.ops);
 
     expect(duration(text, '/api/products/:id', '200')).toBe(3);
     expect(text).not.toMatch(new RegExp(`http_route="/api/products/${ids[0]}"`));
@@ -39,9 +31,9 @@ describe('request metrics', () => {
   });
 
   test('an unknown path is one bounded "unmatched" series with a JSON 404; a wrong method is a JSON 405', async () => {
-    const notFound = await get(`${app.api}/wp-admin/${Math.random()}`);
-    const wrongMethod = await request('DELETE', `${app.api}/api/products`);
-    const text = await scrape(app.ops);
+    const notFound = await get(`${t.app.api}/wp-admin/${Math.random()}`);
+    const wrongMethod = await request('DELETE', `${t.app.api}/api/products`);
+    const text = await scrape(t.app.ops);
 
     expect(notFound.status).toBe(404);
     expect(notFound.body.error.code).toBe('NOT_FOUND');
@@ -52,29 +44,29 @@ describe('request metrics', () => {
   });
 
   test('a server error is recorded as a 500 on its route and logged once with its stack and request id', async () => {
-    const id = await given.product();
-    await app.sql('ALTER TABLE products RENAME COLUMN stock TO stock_broken');
+    const id = await t.given.product();
+    await t.app.sql('ALTER TABLE products RENAME COLUMN stock TO stock_broken');
     try {
-      const response = await get(`${app.api}/api/products/${id}`, { 'X-Request-Id': 'trace-500' });
+      const response = await get(`${t.app.api}/api/products/${id}`, { 'X-Request-Id': 'trace-500' });
 
       expect(response.status).toBe(500);
       expect(response.body).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error', details: [] } });
       expect(JSON.stringify(response.body)).not.toMatch(/stock|SELECT|sequelize/i);
-      expect(duration(await scrape(app.ops), '/api/products/:id', '500')).toBe(1);
-      const lines = app.logs.filter((line) => line.requestId === 'trace-500');
+      expect(duration(await scrape(t.app.ops), '/api/products/:id', '500')).toBe(1);
+      const lines = t.app.logs.filter((line) => line.requestId === 'trace-500');
       const errorLine = lines.find((line) => line.message === 'request failed with a server error');
       expect(errorLine).toMatchObject({ level: 'error', error: { code: '42703', stack: expect.stringContaining('at ') } });
       expect(lines.find((line) => line.message === 'request failed')).toMatchObject({
         level: 'error', method: 'GET', route: '/api/products/:id', status: 500, durationMs: expect.any(Number),
       });
     } finally {
-      await app.sql('ALTER TABLE products RENAME COLUMN stock_broken TO stock');
+      await t.app.sql('ALTER TABLE products RENAME COLUMN stock_broken TO stock');
     }
   });
 
   test('cover the dependencies: database queries by name, pool usage, Redis, and Node runtime', async () => {
-    await get(`${app.api}/api/products?limit=1`);
-    const text = await scrape(app.ops);
+    await get(`${t.app.api}/api/products?limit=1`);
+    const text = await scrape(t.app.ops);
 
     expect(sample(text, 'db_query_duration_seconds_count', { query: 'products_list', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     for (const state of ['in_use', 'idle', 'waiting']) expect(sample(text, 'db_pool_connections', { state })).toBeGreaterThanOrEqual(0);
@@ -88,9 +80,9 @@ describe('request metrics', () => {
 
 describe('request ids and logs', () => {
   test('an incoming X-Request-Id is echoed; a missing or unsafe one is replaced by a generated id', async () => {
-    const given_ = await get(`${app.api}/api/products`, { 'X-Request-Id': 'abc-123' });
-    const missing = await get(`${app.api}/api/products`);
-    const unsafe = await get(`${app.api}/api/products`, { 'X-Request-Id': 'x'.repeat(300) });
+    const given_ = await get(`${t.app.api}/api/products`, { 'X-Request-Id': 'abc-123' });
+    const missing = await get(`${t.app.api}/api/products`);
+    const unsafe = await get(`${t.app.api}/api/products`, { 'X-Request-Id': 'x'.repeat(300) });
 
     expect(given_.headers.get('x-request-id')).toBe('abc-123');
     expect(missing.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -98,15 +90,15 @@ describe('request ids and logs', () => {
   });
 
   test('a failed request is logged as a warning with method, route, status, duration and request id', async () => {
-    await get(`${app.api}/api/users/55555555/balance`, { 'X-Request-Id': 'trace-404' });
-    expect(app.logs.find((line) => line.requestId === 'trace-404')).toMatchObject({
+    await get(`${t.app.api}/api/users/55555555/balance`, { 'X-Request-Id': 'trace-404' });
+    expect(t.app.logs.find((line) => line.requestId === 'trace-404')).toMatchObject({
       level: 'warn', message: 'request failed', method: 'GET', route: '/api/users/:id/balance', status: 404,
     });
   });
 
   test('a successful request at the default level writes no log line (metrics count it)', async () => {
-    await get(`${app.api}/api/products`, { 'X-Request-Id': 'trace-quiet' });
-    expect(app.logs.filter((line) => line.requestId === 'trace-quiet')).toEqual([]);
+    await get(`${t.app.api}/api/products`, { 'X-Request-Id': 'trace-quiet' });
+    expect(t.app.logs.filter((line) => line.requestId === 'trace-quiet')).toEqual([]);
   });
 
   test('slow requests are logged, and LOG_LEVEL=debug logs every request', async () => {
@@ -130,11 +122,11 @@ describe('request ids and logs', () => {
 
 describe('API responses', () => {
   test('carry security headers and never expose the operators\' endpoints', async () => {
-    const response = await get(`${app.api}/api/products`);
+    const response = await get(`${t.app.api}/api/products`);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(response.headers.get('x-powered-by')).toBeNull();
-    for (const path of ['/metrics', '/healthz', '/readyz']) expect((await get(`${app.api}${path}`)).status).toBe(404);
+    for (const path of ['/metrics', '/healthz', '/readyz']) expect((await get(`${t.app.api}${path}`)).status).toBe(404);
   });
 });

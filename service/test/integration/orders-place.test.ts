@@ -1,25 +1,17 @@
-import { fixtures } from '../support/fixtures';
 import { post } from '../support/http';
 import { sample, scrape } from '../support/metrics';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
-let app: TestApp;
-let given: ReturnType<typeof fixtures>;
+const t = useTestApp();
 
-beforeAll(async () => {
-  app = await startTestApp();
-  given = fixtures(app);
-});
-afterAll(() => app.close());
-
-const placeOrder = (body: unknown, headers?: Record<string, string>) => post(`${app.api}/api/orders`, body, headers);
+const placeOrder = (body: unknown, headers?: Record<string, string>) => post(`${t.app.api}/api/orders`, body, headers);
 
 describe('POST /api/orders', () => {
   test('charges the balance, takes the stock, and answers 201 with the paid order', async () => {
-    const userId = await given.user(100_000);
-    const keyboard = await given.product(30_000, 5);
-    const mouse = await given.product(12_500, 10);
-    const before = await scrape(app.ops);
+    const userId = await t.given.user(100_000);
+    const keyboard = await t.given.product(30_000, 5);
+    const mouse = await t.given.product(12_500, 10);
+    const before = await scrape(t.app.ops);
 
     const response = await placeOrder({ userId, items: [{ productId: keyboard, quantity: 2 }, { productId: mouse, quantity: 1 }] });
 
@@ -36,49 +28,49 @@ describe('POST /api/orders', () => {
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       paidAt: expect.stringMatching(/Z$/),
     });
-    expect(await given.balanceOf(userId)).toBe(27_500);
-    expect(await given.stockOf(keyboard)).toBe(3);
-    expect(await given.stockOf(mouse)).toBe(9);
-    const [order] = await app.sql('SELECT status, total_amount FROM orders WHERE id = $1', [response.body.orderId]);
+    expect(await t.given.balanceOf(userId)).toBe(27_500);
+    expect(await t.given.stockOf(keyboard)).toBe(3);
+    expect(await t.given.stockOf(mouse)).toBe(9);
+    const [order] = await t.app.sql('SELECT status, total_amount FROM orders WHERE id = $1', [response.body.orderId]);
     expect(order).toEqual({ status: 'PAID', total_amount: '72500' });
-    const after = await scrape(app.ops);
+    const after = await scrape(t.app.ops);
     expect(sample(after, 'orders_created_total')! - sample(before, 'orders_created_total')!).toBe(1);
   });
 
   test('409 OUT_OF_STOCK changes nothing', async () => {
-    const userId = await given.user(1_000_000);
-    const plenty = await given.product(100, 50);
-    const scarce = await given.product(100, 2);
+    const userId = await t.given.user(1_000_000);
+    const plenty = await t.given.product(100, 50);
+    const scarce = await t.given.product(100, 2);
 
     const response = await placeOrder({ userId, items: [{ productId: plenty, quantity: 5 }, { productId: scarce, quantity: 3 }] });
 
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('OUT_OF_STOCK');
     expect(response.body.error.details).toEqual([expect.objectContaining({ productId: scarce, requested: 3, available: 2 })]);
-    expect(await given.stockOf(plenty)).toBe(50);
-    expect(await given.stockOf(scarce)).toBe(2);
-    expect(await given.balanceOf(userId)).toBe(1_000_000);
-    const scraped = await scrape(app.ops);
+    expect(await t.given.stockOf(plenty)).toBe(50);
+    expect(await t.given.stockOf(scarce)).toBe(2);
+    expect(await t.given.balanceOf(userId)).toBe(1_000_000);
+    const scraped = await scrape(t.app.ops);
     expect(sample(scraped, 'orders_rejected_total', { reason: 'OUT_OF_STOCK' })).toBeGreaterThanOrEqual(1);
   });
 
   test('409 INSUFFICIENT_BALANCE changes nothing', async () => {
-    const userId = await given.user(999);
-    const productId = await given.product(1_000, 10);
-    const orders = await given.orderCount();
+    const userId = await t.given.user(999);
+    const productId = await t.given.product(1_000, 10);
+    const orders = await t.given.orderCount();
 
     const response = await placeOrder({ userId, items: [{ productId, quantity: 1 }] });
 
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('INSUFFICIENT_BALANCE');
-    expect(await given.stockOf(productId)).toBe(10);
-    expect(await given.balanceOf(userId)).toBe(999);
-    expect(await given.orderCount()).toBe(orders);
+    expect(await t.given.stockOf(productId)).toBe(10);
+    expect(await t.given.balanceOf(userId)).toBe(999);
+    expect(await t.given.orderCount()).toBe(orders);
   });
 
   test('404 for an unknown user or product', async () => {
-    const userId = await given.user();
-    const productId = await given.product();
+    const userId = await t.given.user();
+    const productId = await t.given.product();
 
     const noUser = await placeOrder({ userId: 99_999_999, items: [{ productId, quantity: 1 }] });
     const noProduct = await placeOrder({ userId, items: [{ productId, quantity: 1 }, { productId: 99_999_999, quantity: 1 }] });
@@ -87,7 +79,7 @@ describe('POST /api/orders', () => {
     expect(noUser.body.error.code).toBe('USER_NOT_FOUND');
     expect(noProduct.status).toBe(404);
     expect(noProduct.body.error.code).toBe('PRODUCT_NOT_FOUND');
-    expect(await given.stockOf(productId)).toBe(100);
+    expect(await t.given.stockOf(productId)).toBe(100);
   });
 
   test.each([
@@ -101,18 +93,18 @@ describe('POST /api/orders', () => {
     ['an unknown top-level field', { items: [{ productId: 1, quantity: 1 }], coupon: 'FREE' }],
     ['items not an array', { items: { productId: 1, quantity: 1 } }],
   ])('400 VALIDATION_FAILED for %s', async (_case, partial) => {
-    const userId = await given.user();
-    const orders = await given.orderCount();
+    const userId = await t.given.user();
+    const orders = await t.given.orderCount();
     const response = await placeOrder({ userId, ...partial });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('VALIDATION_FAILED');
     expect(response.body.error.details[0].field).toMatch(/^body/);
-    expect(await given.orderCount()).toBe(orders);
+    expect(await t.given.orderCount()).toBe(orders);
   });
 
   test('50 concurrent orders for a stock of 10: exactly 10 succeed, stock and money add up', async () => {
-    const productId = await given.product(1_000, 10);
-    const users = await Promise.all(Array.from({ length: 50 }, () => given.user(5_000)));
+    const productId = await t.given.product(1_000, 10);
+    const users = await Promise.all(Array.from({ length: 50 }, () => t.given.user(5_000)));
 
     const responses = await Promise.all(users.map((userId) => placeOrder({ userId, items: [{ productId, quantity: 1 }] })));
 
@@ -120,8 +112,8 @@ describe('POST /api/orders', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
     expect(statuses.filter((s) => s === 409)).toHaveLength(40);
     expect(responses.filter((r) => r.status === 409).every((r) => r.body.error.code === 'OUT_OF_STOCK')).toBe(true);
-    expect(await given.stockOf(productId)).toBe(0);
-    const balances = await Promise.all(users.map((userId) => given.balanceOf(userId)));
+    expect(await t.given.stockOf(productId)).toBe(0);
+    const balances = await Promise.all(users.map((userId) => t.given.balanceOf(userId)));
     expect(balances.reduce((sum, b) => sum + b, 0)).toBe(50 * 5_000 - 10 * 1_000);
   });
 });

@@ -1,25 +1,18 @@
-import { fixtures, pastSale } from '../support/fixtures';
+import { pastSale } from '../support/fixtures';
 import { get, post } from '../support/http';
 import { sample, scrape } from '../support/metrics';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
 const TTL_SECONDS = 2;
-let app: TestApp;
-let given: ReturnType<typeof fixtures>;
-
-beforeAll(async () => {
-  app = await startTestApp({ POPULAR_CACHE_TTL_SECONDS: String(TTL_SECONDS), BUSINESS_TIMEZONE: 'Asia/Seoul' });
-  given = fixtures(app);
-});
-afterAll(() => app.close());
+const t = useTestApp({ POPULAR_CACHE_TTL_SECONDS: String(TTL_SECONDS), BUSINESS_TIMEZONE: 'Asia/Seoul' });
 beforeEach(async () => {
-  await app.sql('TRUNCATE product_daily_sales, order_items, orders CASCADE');
-  await app.redis.flushDb();
+  await t.app.sql('TRUNCATE product_daily_sales, order_items, orders CASCADE');
+  await t.app.redis.flushDb();
 });
 
-const popular = (query = '') => get(`${app.api}/api/orders/popular${query}`);
+const popular = (query = '') => get(`${t.app.api}/api/orders/popular${query}`);
 const order = async (userId: number, items: [number, number][]) => {
-  const response = await post(`${app.api}/api/orders`, { userId, items: items.map(([productId, quantity]) => ({ productId, quantity })) });
+  const response = await post(`${t.app.api}/api/orders`, { userId, items: items.map(([productId, quantity]) => ({ productId, quantity })) });
   expect(response.status).toBe(201);
   return response.body.orderId as number;
 };
@@ -32,12 +25,12 @@ function seoulMidnight(daysAgo: number): Date {
 
 describe('GET /api/orders/popular', () => {
   test('ranks products by units sold in PAID orders, ties by productId, with price, name and revenue', async () => {
-    const userId = await given.user(10_000_000);
-    const [a, b, c, d] = [await given.product(1_000), await given.product(2_000), await given.product(3_000), await given.product(4_000)];
+    const userId = await t.given.user(10_000_000);
+    const [a, b, c, d] = [await t.given.product(1_000), await t.given.product(2_000), await t.given.product(3_000), await t.given.product(4_000)];
     await order(userId, [[a, 5], [b, 3]]);
     await order(userId, [[b, 4], [c, 5]]);
     const cancelled = await order(userId, [[d, 50]]);
-    await post(`${app.api}/api/orders/${cancelled}/cancel`);
+    await post(`${t.app.api}/api/orders/${cancelled}/cancel`);
 
     const response = await popular('?days=1&limit=5');
 
@@ -52,12 +45,12 @@ describe('GET /api/orders/popular', () => {
   });
 
   test('counts the last `days` calendar days of the business time zone, from local midnight up to now', async () => {
-    const userId = await given.user();
-    const [inside, outside, old] = [await given.product(), await given.product(), await given.product()];
+    const userId = await t.given.user();
+    const [inside, outside, old] = [await t.given.product(), await t.given.product(), await t.given.product()];
     const windowStart = seoulMidnight(2);
-    await pastSale(app, { userId, productId: inside, quantity: 3, paidAt: new Date(windowStart.getTime() + 60_000) });
-    await pastSale(app, { userId, productId: outside, quantity: 9, paidAt: new Date(windowStart.getTime() - 60_000) });
-    await pastSale(app, { userId, productId: old, quantity: 20, paidAt: seoulMidnight(6) });
+    await pastSale(t.app, { userId, productId: inside, quantity: 3, paidAt: new Date(windowStart.getTime() + 60_000) });
+    await pastSale(t.app, { userId, productId: outside, quantity: 9, paidAt: new Date(windowStart.getTime() - 60_000) });
+    await pastSale(t.app, { userId, productId: old, quantity: 20, paidAt: seoulMidnight(6) });
 
     const threeDays = await popular('?days=3&limit=10');
     const sevenDays = await popular('?days=7&limit=10');
@@ -82,20 +75,20 @@ describe('GET /api/orders/popular', () => {
   });
 
   test('is served from Redis after the first request, and a cancelled order leaves the ranking within one TTL', async () => {
-    const userId = await given.user(1_000_000);
-    const [top, next] = [await given.product(), await given.product()];
+    const userId = await t.given.user(1_000_000);
+    const [top, next] = [await t.given.product(), await t.given.product()];
     const topOrder = await order(userId, [[top, 10]]);
     await order(userId, [[next, 5]]);
-    const before = await scrape(app.ops);
+    const before = await scrape(t.app.ops);
 
     const first = await popular('?days=1');
     const second = await popular('?days=1');
-    await post(`${app.api}/api/orders/${topOrder}/cancel`);
+    await post(`${t.app.api}/api/orders/${topOrder}/cancel`);
     const withinTtl = await popular('?days=1');
     await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 200));
     const afterTtl = await popular('?days=1');
 
-    const after = await scrape(app.ops);
+    const after = await scrape(t.app.ops);
     const delta = (result: string) =>
       sample(after, 'cache_requests_total', { cache: 'popular_products', result })! -
       (sample(before, 'cache_requests_total', { cache: 'popular_products', result }) ?? 0);
@@ -105,14 +98,14 @@ describe('GET /api/orders/popular', () => {
     expect(afterTtl.body.products.map((p: { productId: number }) => p.productId)).toEqual([next]);
     expect(delta('miss')).toBe(2);
     expect(delta('hit')).toBe(2);
-    expect(await app.redis.ttl('popular:v1:Asia/Seoul:1:5')).toBeGreaterThan(0);
+    expect(await t.app.redis.ttl('popular:v1:Asia/Seoul:1:5')).toBeGreaterThan(0);
   });
 
   test('200 concurrent requests on an empty cache run the ranking query once (single flight)', async () => {
-    const userId = await given.user(1_000_000);
-    await order(userId, [[await given.product(), 2]]);
+    const userId = await t.given.user(1_000_000);
+    await order(userId, [[await t.given.product(), 2]]);
     const queries = async () =>
-      sample(await scrape(app.ops), 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' }) ?? 0;
+      sample(await scrape(t.app.ops), 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' }) ?? 0;
     const before = await queries();
 
     const responses = await Promise.all(Array.from({ length: 200 }, () => popular('?days=2&limit=3')));

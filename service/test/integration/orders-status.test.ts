@@ -1,23 +1,15 @@
-import { fixtures } from '../support/fixtures';
 import { get, post } from '../support/http';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
-let app: TestApp;
-let given: ReturnType<typeof fixtures>;
+const t = useTestApp();
 
-beforeAll(async () => {
-  app = await startTestApp();
-  given = fixtures(app);
-});
-afterAll(() => app.close());
-
-const status = (query: string) => get(`${app.api}/api/orders/status?${query}`);
+const status = (query: string) => get(`${t.app.api}/api/orders/status?${query}`);
 
 describe('GET /api/orders/status', () => {
   test('by orderId: the order with its status and times', async () => {
-    const userId = await given.user(10_000);
-    const productId = await given.product(2_500, 5);
-    const placed = await post(`${app.api}/api/orders`, { userId, items: [{ productId, quantity: 2 }] });
+    const userId = await t.given.user(10_000);
+    const productId = await t.given.product(2_500, 5);
+    const placed = await post(`${t.app.api}/api/orders`, { userId, items: [{ productId, quantity: 2 }] });
 
     const response = await status(`orderId=${placed.body.orderId}`);
 
@@ -34,11 +26,11 @@ describe('GET /api/orders/status', () => {
   });
 
   test('shows a cancellation at once (status is never cached)', async () => {
-    const userId = await given.user(10_000);
-    const productId = await given.product(1_000, 5);
-    const placed = await post(`${app.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] });
+    const userId = await t.given.user(10_000);
+    const productId = await t.given.product(1_000, 5);
+    const placed = await post(`${t.app.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] });
     await status(`orderId=${placed.body.orderId}`);
-    await post(`${app.api}/api/orders/${placed.body.orderId}/cancel`);
+    await post(`${t.app.api}/api/orders/${placed.body.orderId}/cancel`);
 
     const response = await status(`orderId=${placed.body.orderId}`);
 
@@ -46,10 +38,10 @@ describe('GET /api/orders/status', () => {
   });
 
   test('by userId: newest first, limited', async () => {
-    const userId = await given.user(100_000);
-    const productId = await given.product(1_000, 50);
+    const userId = await t.given.user(100_000);
+    const productId = await t.given.product(1_000, 50);
     const placed = [];
-    for (let i = 0; i < 4; i++) placed.push((await post(`${app.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] })).body.orderId);
+    for (let i = 0; i < 4; i++) placed.push((await post(`${t.app.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] })).body.orderId);
 
     const response = await status(`userId=${userId}&limit=3`);
 
@@ -63,7 +55,7 @@ describe('GET /api/orders/status', () => {
   });
 
   test('by userId: an empty list for a user with no orders, 404 for an unknown user', async () => {
-    const userId = await given.user();
+    const userId = await t.given.user();
     expect((await status(`userId=${userId}`)).body).toEqual({ userId, orders: [] });
     const unknown = await status('userId=77777777');
     expect(unknown.status).toBe(404);

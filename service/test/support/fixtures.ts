@@ -1,6 +1,8 @@
 import type { TestApp } from './test-app';
 
 /** Rows the stories start from, written with plain SQL so a test never depends on the API it checks. */
+export type Fixtures = ReturnType<typeof fixtures>;
+
 export function fixtures(app: TestApp) {
   let counter = 0;
   return {

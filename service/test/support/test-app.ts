@@ -10,6 +10,7 @@ import { close, listen, portOf } from '../../src/lib/http-server';
 import { createLogger } from '../../src/lib/logger';
 import { createRequestContextStorage } from '../../src/lib/request-context';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
+import { fixtures, type Fixtures } from './fixtures';
 
 export interface LogLine {
   level: string;
@@ -27,7 +28,6 @@ export interface TestApp {
   redis: RedisClient;
   metrics: Metrics;
   logs: LogLine[];
-  databaseName: string;
   sql<Row = Record<string, unknown>>(text: string, bind?: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
@@ -84,10 +84,11 @@ export function workerRedisUrl(base = requiredEnv('TEST_REDIS_URL')): string {
  * with every log line captured for assertions.
  */
 export async function startTestApp(env: Record<string, string> = {}, options: { migrated?: boolean } = {}): Promise<TestApp> {
-  const database = await createTestDatabase(options.migrated ?? true);
+  // A caller that brings its own database (a fault test's private PostgreSQL) keeps it; otherwise the file gets a clone.
+  const database = env.DATABASE_URL ? undefined : await createTestDatabase(options.migrated ?? true);
   const config = loadConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: database.url,
+    DATABASE_URL: database?.url,
     REDIS_URL: workerRedisUrl(),
     LOG_LEVEL: 'info',
     SHUTDOWN_DRAIN_MS: '0',
@@ -123,13 +124,26 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     redis,
     metrics,
     logs,
-    databaseName: database.name,
     sql: (text, bind = []) => db.sequelize.query(text, { bind, type: QueryTypes.SELECT }) as never,
     async close() {
       await Promise.all(servers.map((server) => close(server, 1_000)));
       if (redis.isOpen) await redis.close().catch(() => redis.destroy());
       await db.close();
-      await dropTestDatabase(database.name);
+      if (database) await dropTestDatabase(database.name);
     },
   };
+}
+
+/**
+ * Registers the per-file lifecycle: one app (and its database) for the whole file, closed after it.
+ * Read `t.app` and `t.given` inside tests and hooks, once beforeAll has run.
+ */
+export function useTestApp(env: Record<string, string> = {}): { app: TestApp; given: Fixtures } {
+  const t = {} as { app: TestApp; given: Fixtures };
+  beforeAll(async () => {
+    t.app = await startTestApp(env);
+    t.given = fixtures(t.app);
+  });
+  afterAll(() => t.app?.close());
+  return t;
 }
