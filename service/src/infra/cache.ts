@@ -10,6 +10,11 @@ export interface JsonCache {
   getOrLoad(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<string>;
 }
 
+interface Flight {
+  value: Promise<string>;
+  settled: boolean;
+}
+
 export function createJsonCache(
   name: string,
   redis: RedisClient,
@@ -17,68 +22,65 @@ export function createJsonCache(
   metrics: Metrics,
   logger: Logger,
 ): JsonCache {
-  const inFlight = new Map<string, Promise<string>>();
+  const flights = new Map<string, Flight>();
   const hit = metrics.cacheRequests.labels(name, 'hit');
   const miss = metrics.cacheRequests.labels(name, 'miss');
   const failed = metrics.cacheRequests.labels(name, 'error');
 
-  async function read(key: string): Promise<string | null | undefined> {
+  /**
+   * Runs a Redis command for at most the command timeout; a reply that comes later is dropped. Failures of
+   * look-ups (GET) are counted as cache errors; a failed write only means the next request loads again.
+   */
+  async function bounded<T>(command: 'GET' | 'SET', run: () => Promise<T>): Promise<T | undefined> {
     if (!redis.isReady) {
-      failed.inc();
+      if (command === 'GET') failed.inc();
       return undefined;
     }
     let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`redis ${command} took over ${options.commandTimeoutMs} ms`)), options.commandTimeoutMs);
+    });
     try {
-      // A hung Redis must cost a request at most this long; the reply that comes too late is dropped.
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`redis GET took over ${options.commandTimeoutMs} ms`)), options.commandTimeoutMs);
-      });
-      return await Promise.race([redis.get(key), timedOut]);
+      return await Promise.race([run(), timedOut]);
     } catch (error) {
-      failed.inc();
-      logger.debug('cache read failed', { cache: name, error: (error as Error).message });
+      if (command === 'GET') failed.inc();
+      logger.debug('cache command failed', { cache: name, command, error: (error as Error).message });
       return undefined;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  function write(key: string, value: string, ttlSeconds: number): void {
-    if (!redis.isReady) return;
-    redis.set(key, value, { expiration: { type: 'EX', value: ttlSeconds } }).catch((error: Error) => {
-      failed.inc();
-      logger.debug('cache write failed', { cache: name, error: error.message });
-    });
-  }
-
-  async function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<string> {
-    const pending = inFlight.get(key);
-    if (pending) return pending;
-    const loading = load()
-      .then((value) => {
-        write(key, value, ttlSeconds);
-        return value;
+  function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<string> {
+    const flight: Flight = { value: load(), settled: false };
+    flights.set(key, flight);
+    // Waiters get the value as soon as it is loaded; the flight stays until Redis has it (or the write gives up),
+    // so a request arriving between the load and the write reuses this value instead of loading again.
+    flight.value
+      .then(async (value) => {
+        flight.settled = true;
+        await bounded('SET', () => redis.set(key, value, { expiration: { type: 'EX', value: ttlSeconds } }));
       })
-      .finally(() => inFlight.delete(key));
-    inFlight.set(key, loading);
-    return loading;
+      .catch(() => undefined)
+      .finally(() => flights.delete(key));
+    return flight.value;
   }
 
   return {
     async getOrLoad(key, ttlSeconds, load) {
-      // A load already running means the value is being refreshed: join it instead of asking Redis.
-      const pending = inFlight.get(key);
-      if (pending) {
-        miss.inc();
-        return pending;
+      const flight = flights.get(key);
+      if (flight) {
+        (flight.settled ? hit : miss).inc();
+        return flight.value;
       }
-      const cached = await read(key);
+      const cached = await bounded('GET', () => redis.get(key));
       if (typeof cached === 'string') {
         hit.inc();
         return cached;
       }
       if (cached === null) miss.inc();
-      return loadOnce(key, ttlSeconds, load);
+      // Another request may have started the load while this one waited for Redis.
+      return flights.get(key)?.value ?? loadOnce(key, ttlSeconds, load);
     },
   };
 }
