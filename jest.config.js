@@ -13,6 +13,12 @@ module.exports = {
       testMatch: ['<rootDir>/service/test/unit/**/*.test.ts'],
     },
     {
+      displayName: 'monitoring',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/alerting/test/**/*.test.ts', '<rootDir>/monitoring/test/**/*.test.ts'],
+    },
+    {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
