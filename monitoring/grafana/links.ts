@@ -54,19 +54,17 @@ export const PANELS = {
   },
 } as const satisfies Record<DashboardKey, Record<string, number>>;
 
-export interface PanelRef<D extends DashboardKey = DashboardKey> {
-  dashboard: D;
-  panel: keyof (typeof PANELS)[D];
-}
+/** One panel of one dashboard, e.g. `{ dashboard: 'incidents', panel: 'popularLatency' }`. */
+export type PanelRef = { [D in DashboardKey]: { dashboard: D; panel: keyof (typeof PANELS)[D] } }[DashboardKey];
 
 const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
-export function panelId<D extends DashboardKey>(ref: PanelRef<D>): number {
-  return PANELS[ref.dashboard][ref.panel] as number;
+export function panelId(ref: PanelRef): number {
+  return (PANELS[ref.dashboard] as Record<string, number>)[ref.panel as string]!;
 }
 
 /** The URL that opens one panel of a provisioned dashboard. */
-export function panelUrl<D extends DashboardKey>(ref: PanelRef<D>, grafanaUrl = GRAFANA_URL): string {
+export function panelUrl(ref: PanelRef, grafanaUrl = GRAFANA_URL): string {
   const dashboard = DASHBOARDS[ref.dashboard];
   return `${grafanaUrl}/d/${dashboard.uid}/${slug(dashboard.title)}?viewPanel=panel-${panelId(ref)}`;
 }

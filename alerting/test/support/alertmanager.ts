@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { binary, ROOT } from './tools';
+
+export const SLACK_PATHS = { critical: '/slack/critical', major: '/slack/major', minor: '/slack/minor' } as const;
+export const HEARTBEAT_PATH = '/heartbeat';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The project's real alertmanager.yml and templates, run by a real Alertmanager. Only what is deployment-specific
+ * changes: webhook URL files point at the local receiver, and the group timers are seconds so a test can wait.
+ */
+export async function startAlertmanager(receiverUrl: string, options: { groupWait?: string } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'alertmanager-'));
+  mkdirSync(path.join(dir, 'secrets'));
+  const config = parse(readFileSync(path.join(ROOT, 'alerting/alertmanager.yml'), 'utf8'));
+  config.templates = [path.join(ROOT, 'alerting/templates/*.tmpl')];
+  const timers = { group_wait: options.groupWait ?? '1s', group_interval: '1s' };
+  Object.assign(config.route, timers);
+  for (const route of config.route.routes) Object.assign(route, timers);
+  for (const receiver of config.receivers) {
+    for (const slack of receiver.slack_configs ?? []) {
+      const severity = path.basename(slack.api_url_file).replace(/^slack-|-url$/g, '') as keyof typeof SLACK_PATHS;
+      const file = path.join(dir, 'secrets', path.basename(slack.api_url_file));
+      writeFileSync(file, `${receiverUrl}${SLACK_PATHS[severity]}\n`);
+      slack.api_url_file = file;
+    }
+    for (const webhook of receiver.webhook_configs ?? []) webhook.url = `${receiverUrl}${HEARTBEAT_PATH}`;
+  }
+  writeFileSync(path.join(dir, 'alertmanager.yml'), stringify(config));
+
+  const port = await freePort();
+  const externalUrl = 'http://localhost:9093';
+  const child = spawn(
+    binary('prometheus-alertmanager', 'alertmanager'),
+    [
+      `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.external-url=${externalUrl}`,
+      '--cluster.listen-address=',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr!.on('data', (chunk) => (log += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (i > 100 || child.exitCode !== null) throw new Error(`alertmanager did not start:\n${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return {
+    url,
+    externalUrl,
+    async post(alerts: object[]) {
+      const response = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alerts),
+      });
+      if (!response.ok) throw new Error(`alertmanager refused alerts: ${response.status} ${await response.text()}`);
+    },
+    async alerts(): Promise<{ labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }[]> {
+      return (await fetch(`${url}/api/v2/alerts`)).json() as never;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
