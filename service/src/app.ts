@@ -21,7 +21,7 @@ import { requestTelemetry } from './lib/http/telemetry';
 import type { Logger } from './lib/logger';
 import type { RequestContextStorage } from './lib/request-context';
 import type { Metrics } from './telemetry/metrics';
-import { createOpsApp, type Readiness } from './ops/ops-app';
+import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
 
 export interface AppDeps {
   config: Config;
@@ -36,6 +36,7 @@ export interface App {
   api: Koa;
   ops: Koa;
   readiness: Readiness;
+  checkDatabase: DatabaseCheck;
 }
 
 /** Wires the service by hand from its dependencies. It never listens: main.ts and the tests do that. */
@@ -80,5 +81,6 @@ export function createApp(deps: AppDeps): App {
   // Koa logs every error it sees by default; the error handler has already logged what matters.
   api.silent = true;
 
-  return { api, ops: createOpsApp({ db, redis, metrics, logger, readiness }), readiness };
+  const checkDatabase = createDatabaseCheck(db, metrics);
+  return { api, ops: createOpsApp({ checkDatabase, db, redis, metrics, logger, readiness }), readiness, checkDatabase };
 }

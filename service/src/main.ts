@@ -8,6 +8,8 @@ import { createLogger } from './lib/logger';
 import { createRequestContextStorage } from './lib/request-context';
 import { createMetrics } from './telemetry/metrics';
 
+const DATABASE_CHECK_INTERVAL_MS = 5_000;
+
 function readConfig(): Config {
   try {
     return loadConfig();
@@ -34,6 +36,8 @@ async function main() {
   const api = await listen(app.api.callback(), config.http.port);
   const ops = await listen(app.ops.callback(), config.http.opsPort);
   logger.info('orders service listening', { port: portOf(api), opsPort: portOf(ops) });
+  // Keeps db_up current between readiness probes, for the database alert.
+  const databaseCheck = setInterval(() => void app.checkDatabase(), DATABASE_CHECK_INTERVAL_MS);
 
   let stopping = false;
   async function shutdown(signal: string) {
@@ -41,6 +45,7 @@ async function main() {
     stopping = true;
     const started = Date.now();
     app.readiness.accepting = false;
+    clearInterval(databaseCheck);
     logger.info('shutdown: readiness off, draining', { signal, drainMs: config.shutdown.drainMs });
     await sleep(config.shutdown.drainMs);
     const result = await close(api, config.shutdown.timeoutMs);

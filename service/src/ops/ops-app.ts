@@ -14,13 +14,13 @@ export interface Readiness {
 /**
  * The operators' port: metrics, liveness and readiness. It is never published as part of the public API.
  */
-export function createOpsApp(deps: { db: Database; redis: RedisClient; metrics: Metrics; logger: Logger; readiness: Readiness }): Koa {
-  const { db, redis, metrics, logger, readiness } = deps;
-  const app = new Koa();
-  const router = new Router();
+/**
+ * Checks PostgreSQL the way readiness needs it (reachable, schema current) and records the result as `db_up`.
+ * The readiness probe calls it, and main.ts runs it every few seconds so `db_up` is fresh between probes.
+ */
+export function createDatabaseCheck(db: Database, metrics: Metrics) {
   let schemaCurrent = false;
-
-  async function checkDatabase(): Promise<{ ok: boolean; detail: string }> {
+  return async function checkDatabase(): Promise<{ ok: boolean; detail: string }> {
     try {
       await db.query('readiness_ping', 'SELECT 1');
       schemaCurrent ||= await isSchemaCurrent(db.sequelize);
@@ -30,7 +30,22 @@ export function createOpsApp(deps: { db: Database; redis: RedisClient; metrics: 
       metrics.dbUp.set(0);
       return { ok: false, detail: (error as Error).message };
     }
-  }
+  };
+}
+
+export type DatabaseCheck = ReturnType<typeof createDatabaseCheck>;
+
+export function createOpsApp(deps: {
+  checkDatabase: DatabaseCheck;
+  db: Database;
+  redis: RedisClient;
+  metrics: Metrics;
+  logger: Logger;
+  readiness: Readiness;
+}): Koa {
+  const { checkDatabase, db, redis, metrics, logger, readiness } = deps;
+  const app = new Koa();
+  const router = new Router();
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
