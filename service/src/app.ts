@@ -21,7 +21,11 @@ import { requestTelemetry } from './lib/http/telemetry';
 import type { Logger } from './lib/logger';
 import type { RequestContextStorage } from './lib/request-context';
 import type { Metrics } from './telemetry/metrics';
+import { registerAdminRoutes } from './ops/admin-routes';
+import type { Drills } from './ops/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
+import { createRateLimiter, type RateLimiter } from './ops/rate-limiter';
+import { incidentControls } from './lib/http/incident-controls';
 
 export interface AppDeps {
   config: Config;
@@ -30,6 +34,8 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   requestContext: RequestContextStorage;
+  /** Incident drills; the database was created with them so drilled queries slow down for real. */
+  drills: Drills;
 }
 
 export interface App {
@@ -37,16 +43,19 @@ export interface App {
   ops: Koa;
   readiness: Readiness;
   checkDatabase: DatabaseCheck;
+  rateLimiter: RateLimiter;
 }
 
 /** Wires the service by hand from its dependencies. It never listens: main.ts and the tests do that. */
 export function createApp(deps: AppDeps): App {
-  const { config, db, redis, metrics, logger, requestContext } = deps;
+  const { config, db, redis, metrics, logger, requestContext, drills } = deps;
   const readiness: Readiness = { accepting: true };
+  const rateLimiter = createRateLimiter(metrics, logger);
 
   const orders = createOrderRepository(db);
   const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };
   const router = new Router();
+  router.use(incidentControls(rateLimiter, drills, metrics));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
   registerOrderRoutes(router, {
@@ -54,7 +63,13 @@ export function createApp(deps: AppDeps): App {
     cancelOrder: createCancelOrder(useCaseDeps),
     queries: createOrderQueries({
       orders,
-      popularCache: createJsonCache('popular_products', redis, { commandTimeoutMs: config.redis.commandTimeoutMs }, metrics, logger),
+      popularCache: createJsonCache(
+        'popular_products',
+        redis,
+        { commandTimeoutMs: config.redis.commandTimeoutMs, bypass: () => drills.bypassCache('popular_products') },
+        metrics,
+        logger,
+      ),
       popularCacheTtlSeconds: config.popular.cacheTtlSeconds,
       businessTimeZone: config.businessTimeZone,
     }),
@@ -67,7 +82,7 @@ export function createApp(deps: AppDeps): App {
     if (!readiness.accepting) ctx.set('Connection', 'close');
     await next();
   });
-  api.use(requestTelemetry(metrics, logger, config.http.slowRequestMs));
+  api.use(requestTelemetry(metrics, logger, config.http.slowRequestMs, drills));
   api.use(securityHeaders());
   api.use(errorHandler(logger));
   api.use(router.routes());
@@ -82,5 +97,15 @@ export function createApp(deps: AppDeps): App {
   api.silent = true;
 
   const checkDatabase = createDatabaseCheck(db, metrics);
-  return { api, ops: createOpsApp({ checkDatabase, db, redis, metrics, logger, readiness }), readiness, checkDatabase };
+  const adminToken = config.admin.token;
+  const ops = createOpsApp({
+    checkDatabase,
+    db,
+    redis,
+    metrics,
+    logger,
+    readiness,
+    registerAdmin: adminToken ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter }) : undefined,
+  });
+  return { api, ops, readiness, checkDatabase, rateLimiter };
 }

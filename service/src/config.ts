@@ -11,6 +11,7 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.join(' or ')}//`);
+const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true');
 const timeZone = z.string().refine((value) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: value });
@@ -36,6 +37,8 @@ const envSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(100),
   SHUTDOWN_DRAIN_MS: nonNegativeInt.default(3_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+  ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  FAULTS_ENABLED: flag.default(false),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -49,6 +52,8 @@ export interface Config {
   popular: { cacheTtlSeconds: number };
   businessTimeZone: string;
   shutdown: { drainMs: number; timeoutMs: number };
+  /** Admin calls on the ops port (traffic limiting, drills) need this bearer token; without it they are off. */
+  admin: { token?: string; faultsEnabled: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -79,5 +84,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     popular: { cacheTtlSeconds: e.POPULAR_CACHE_TTL_SECONDS },
     businessTimeZone: e.BUSINESS_TIMEZONE,
     shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    admin: { token: e.ADMIN_TOKEN, faultsEnabled: e.FAULTS_ENABLED },
   };
 }

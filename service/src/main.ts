@@ -6,6 +6,7 @@ import { connectInBackground, createRedis } from './infra/redis';
 import { close, listen, portOf } from './lib/http-server';
 import { createLogger } from './lib/logger';
 import { createRequestContextStorage } from './lib/request-context';
+import { createDrills } from './ops/drills';
 import { createMetrics } from './telemetry/metrics';
 
 const DATABASE_CHECK_INTERVAL_MS = 5_000;
@@ -28,11 +29,12 @@ async function main() {
   const requestContext = createRequestContextStorage();
   const logger = createLogger({ level: config.log.level, requestContext });
   const metrics = createMetrics();
-  const db = createDatabase(config.database, metrics);
+  const drills = createDrills(metrics, logger, config.admin.faultsEnabled);
+  const db = createDatabase(config.database, metrics, drills);
   const redis = createRedis(config.redis, metrics, logger);
   connectInBackground(redis, logger);
 
-  const app = createApp({ config, db, redis, metrics, logger, requestContext });
+  const app = createApp({ config, db, redis, metrics, logger, requestContext, drills });
   const api = await listen(app.api.callback(), config.http.port);
   const ops = await listen(app.ops.callback(), config.http.opsPort);
   logger.info('orders service listening', { port: portOf(api), opsPort: portOf(ops) });

@@ -18,7 +18,7 @@ interface Flight {
 export function createJsonCache(
   name: string,
   redis: RedisClient,
-  options: { commandTimeoutMs: number },
+  options: { commandTimeoutMs: number; bypass?: () => boolean },
   metrics: Metrics,
   logger: Logger,
 ): JsonCache {
@@ -68,6 +68,11 @@ export function createJsonCache(
 
   return {
     async getOrLoad(key, ttlSeconds, load) {
+      if (options.bypass?.()) {
+        // Caching "not applied" (a drill): every request computes the value, as before the cache existed.
+        miss.inc();
+        return load();
+      }
       const flight = flights.get(key);
       if (flight) {
         (flight.settled ? hit : miss).inc();

@@ -32,7 +32,14 @@ function toAppError(error: unknown): unknown {
   return isUnavailable(error) ? serviceUnavailable('The database is unavailable; try again shortly.', error) : error;
 }
 
-export function createDatabase(config: Config['database'], metrics: Metrics): Database {
+export interface QueryDelays {
+  /** Extra time a named query holds its connection, in ms (incident drills); 0 for none. */
+  queryDelayMs(queryName: string): number;
+}
+
+const NO_DELAYS: QueryDelays = { queryDelayMs: () => 0 };
+
+export function createDatabase(config: Config['database'], metrics: Metrics, delays: QueryDelays = NO_DELAYS): Database {
   const sequelize = new Sequelize(config.url, {
     dialect: 'postgres',
     logging: false,
@@ -62,7 +69,18 @@ export function createDatabase(config: Config['database'], metrics: Metrics): Da
   return {
     sequelize,
     query<Row>(name: string, sql: string, bind: Bind = [], transaction?: Transaction) {
-      return timed(name, () => sequelize.query(sql, { bind, type: QueryTypes.SELECT, transaction }) as Promise<Row[]>);
+      const run = (t?: Transaction) => sequelize.query(sql, { bind, type: QueryTypes.SELECT, transaction: t }) as Promise<Row[]>;
+      const delayMs = delays.queryDelayMs(name);
+      if (delayMs <= 0) return timed(name, () => run(transaction));
+      // A drilled slow query: it holds one connection for the whole time, as a real slow query would.
+      return timed(name, () =>
+        transaction
+          ? sequelize.query('SELECT pg_sleep($1)', { bind: [delayMs / 1000], transaction }).then(() => run(transaction))
+          : sequelize.transaction(async (t) => {
+              await sequelize.query('SELECT pg_sleep($1)', { bind: [delayMs / 1000], transaction: t });
+              return run(t);
+            }),
+      );
     },
     transaction<T>(name: string, work: (transaction: Transaction) => Promise<T>) {
       return timed(name, () => sequelize.transaction((transaction) => work(transaction)));

@@ -3,7 +3,8 @@ import Router from '@koa/router';
 import type { Database } from '../infra/database';
 import { isSchemaCurrent } from '../infra/migrator';
 import type { RedisClient } from '../infra/redis';
-import { serializeError, type Logger } from '../lib/logger';
+import { errorHandler } from '../lib/http/error-handler';
+import type { Logger } from '../lib/logger';
 import type { Metrics } from '../telemetry/metrics';
 
 export interface Readiness {
@@ -11,9 +12,6 @@ export interface Readiness {
   accepting: boolean;
 }
 
-/**
- * The operators' port: metrics, liveness and readiness. It is never published as part of the public API.
- */
 /**
  * Checks PostgreSQL the way readiness needs it (reachable, schema current) and records the result as `db_up`.
  * The readiness probe calls it, and main.ts runs it every few seconds so `db_up` is fresh between probes.
@@ -35,6 +33,9 @@ export function createDatabaseCheck(db: Database, metrics: Metrics) {
 
 export type DatabaseCheck = ReturnType<typeof createDatabaseCheck>;
 
+/**
+ * The operators' port: metrics, liveness and readiness. It is never published as part of the public API.
+ */
 export function createOpsApp(deps: {
   checkDatabase: DatabaseCheck;
   db: Database;
@@ -42,6 +43,8 @@ export function createOpsApp(deps: {
   metrics: Metrics;
   logger: Logger;
   readiness: Readiness;
+  /** Adds the responders' admin routes (traffic limiting, drills) when an admin token is configured. */
+  registerAdmin?: (router: Router) => void;
 }): Koa {
   const { checkDatabase, db, redis, metrics, logger, readiness } = deps;
   const app = new Koa();
@@ -71,15 +74,9 @@ export function createOpsApp(deps: {
     ctx.body = await metrics.registry.metrics();
   });
 
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      logger.error('ops endpoint failed', { error: serializeError(error), path: ctx.path });
-      ctx.status = 500;
-      ctx.body = { error: { code: 'INTERNAL_ERROR', message: 'Internal server error', details: [] } };
-    }
-  });
+  deps.registerAdmin?.(router);
+  app.use(errorHandler(logger));
   app.use(router.routes());
+  app.silent = true;
   return app;
 }

@@ -74,8 +74,29 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const faultDrillActive = new Gauge({
+    name: 'fault_drill_active',
+    help: '1 while an incident drill is active (FAULTS_ENABLED): popular_latency, status_latency, popular_cache_bypass, route_errors.',
+    labelNames: ['drill'] as const,
+    registers: [registry],
+  });
+  const rateLimitRequestsPerSecond = new Gauge({
+    name: 'rate_limit_requests_per_second',
+    help: 'Traffic limit of the public API set by a responder; 0 when traffic limiting is off.',
+    registers: [registry],
+  });
+  const rateLimitedRequests = new Counter({
+    name: 'http_server_rate_limited_total',
+    help: 'Requests refused with 429 by traffic limiting, by route template.',
+    labelNames: ['http_route'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
+    faultDrillActive,
+    rateLimitRequestsPerSecond,
+    rateLimitedRequests,
     httpDuration,
     httpActive,
     cacheRequests,

@@ -9,6 +9,7 @@ import { createRedis, type RedisClient } from '../../src/infra/redis';
 import { close, listen, portOf } from '../../src/lib/http-server';
 import { createLogger } from '../../src/lib/logger';
 import { createRequestContextStorage } from '../../src/lib/request-context';
+import { createDrills } from '../../src/ops/drills';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
 import { fixtures, type Fixtures } from './fixtures';
 
@@ -104,7 +105,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const requestContext = createRequestContextStorage();
   const logger = createLogger({ level: config.log.level, requestContext, stream });
   const metrics = createMetrics();
-  const db = createDatabase(config.database, metrics);
+  const drills = createDrills(metrics, logger, config.admin.faultsEnabled);
+  const db = createDatabase(config.database, metrics, drills);
   const redis = createRedis(config.redis, metrics, logger);
   try {
     await redis.connect();
@@ -112,7 +114,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   } catch {
     // Tests of a missing Redis start without one.
   }
-  const app = createApp({ config, db, redis, metrics, logger, requestContext });
+  const app = createApp({ config, db, redis, metrics, logger, requestContext, drills });
   const servers: http.Server[] = [await listen(app.api.callback(), 0, '127.0.0.1'), await listen(app.ops.callback(), 0, '127.0.0.1')];
 
   return {

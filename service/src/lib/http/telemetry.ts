@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from '../logger';
 import type { Metrics } from '../../telemetry/metrics';
+import type { Drills } from '../../ops/drills';
 
 type Observer = { observe(value: number): void };
 
@@ -8,7 +9,7 @@ type Observer = { observe(value: number): void };
  * Measures every request of the public API and logs the ones on-call needs: failed or slow requests always,
  * every request when the log level is debug. Child histograms are cached so the hot path does no label hashing.
  */
-export function requestTelemetry(metrics: Metrics, logger: Logger, slowRequestMs: number): Middleware {
+export function requestTelemetry(metrics: Metrics, logger: Logger, slowRequestMs: number, drills: Drills): Middleware {
   const observers = new Map<string, Observer>();
   const observerFor = (method: string, route: string, status: number): Observer => {
     const key = `${method} ${route} ${status}`;
@@ -39,7 +40,8 @@ export function requestTelemetry(metrics: Metrics, logger: Logger, slowRequestMs
       if (status >= 400 || slow || accessLog) {
         const level = status >= 500 ? 'error' : status >= 400 || slow ? 'warn' : 'debug';
         const message = status >= 400 ? 'request failed' : slow ? 'slow request' : 'request';
-        logger.log(level, message, { method: ctx.method, route, path: ctx.path, status, durationMs });
+        const drill = drills.active();
+        logger.log(level, message, { method: ctx.method, route, path: ctx.path, status, durationMs, ...(drill.length ? { drill } : {}) });
       }
     }
   };

@@ -1,0 +1,142 @@
+import { get, post, request } from '../support/http';
+import { sample, scrape } from '../support/metrics';
+import { startTestApp, useTestApp } from '../support/test-app';
+
+const TOKEN = 'test-admin-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+const t = useTestApp({ ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: 'true', SLOW_REQUEST_MS: '200' });
+
+const admin = (method: string, path: string, json?: unknown, headers: Record<string, string> = auth) =>
+  request(method, `${t.app.ops}${path}`, { json, headers });
+
+describe('admin authentication', () => {
+  test('without the token, or with a wrong one, admin calls get 401 and change nothing', async () => {
+    const missing = await admin('PUT', '/admin/rate-limit', { requestsPerSecond: 1 }, {});
+    const wrong = await admin('PUT', '/admin/rate-limit', { requestsPerSecond: 1 }, { authorization: `Bearer ${TOKEN}x` });
+    const drill = await admin('PUT', '/admin/drills', { failingRoutes: ['*'] }, { authorization: 'Basic abc' });
+
+    for (const response of [missing, wrong, drill]) {
+      expect(response.status).toBe(401);
+      expect(response.body.error.code).toBe('UNAUTHORIZED');
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    }
+    expect((await admin('GET', '/admin/rate-limit')).body).toEqual({ rateLimit: null });
+    expect((await get(`${t.app.api}/api/products`)).status).toBe(200);
+  });
+
+  test('with no ADMIN_TOKEN configured there are no admin routes at all, and drills stay off without FAULTS_ENABLED', async () => {
+    const plain = await startTestApp();
+    const noFaults = await startTestApp({ ADMIN_TOKEN: TOKEN });
+    try {
+      expect((await request('PUT', `${plain.ops}/admin/rate-limit`, { json: { requestsPerSecond: 1 }, headers: auth })).status).toBe(404);
+      const drills = await request('PUT', `${noFaults.ops}/admin/drills`, { json: { failingRoutes: ['*'] }, headers: auth });
+      expect(drills.status).toBe(404);
+      expect(drills.body.error.message).toContain('FAULTS_ENABLED=true');
+      expect((await get(`${noFaults.api}/api/products`)).status).toBe(200);
+    } finally {
+      await Promise.all([plain.close(), noFaults.close()]);
+    }
+  });
+
+  test('admin routes are not on the public API port', async () => {
+    expect((await request('PUT', `${t.app.api}/admin/rate-limit`, { json: { requestsPerSecond: 1 }, headers: auth })).status).toBe(404);
+  });
+});
+
+describe('traffic limiting', () => {
+  afterEach(() => admin('DELETE', '/admin/rate-limit'));
+
+  test('refuses the excess with 429 and Retry-After, counts it per route, and switches off in one call', async () => {
+    const set = await admin('PUT', '/admin/rate-limit', { requestsPerSecond: 2, burst: 5 });
+    expect(set.body).toEqual({ rateLimit: { requestsPerSecond: 2, burst: 5 } });
+
+    const responses = await Promise.all(Array.from({ length: 30 }, () => get(`${t.app.api}/api/products`)));
+    const limited = responses.filter((r) => r.status === 429);
+    const admitted = responses.filter((r) => r.status === 200);
+
+    expect(admitted.length).toBeGreaterThanOrEqual(5);
+    expect(admitted.length).toBeLessThanOrEqual(7);
+    expect(limited.length + admitted.length).toBe(30);
+    expect(limited[0]!.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const text = await scrape(t.app.ops);
+    expect(sample(text, 'http_server_rate_limited_total', { http_route: '/api/products' })).toBe(limited.length);
+    expect(sample(text, 'rate_limit_requests_per_second')).toBe(2);
+    expect(sample(text, 'http_server_request_duration_seconds_count', {
+      http_request_method: 'GET', http_route: '/api/products', http_response_status_code: '429',
+    })).toBe(limited.length);
+    expect(t.app.logs.some((line) => line.message === 'traffic limiting on')).toBe(true);
+
+    await admin('DELETE', '/admin/rate-limit');
+    const after = await Promise.all(Array.from({ length: 30 }, () => get(`${t.app.api}/api/products`)));
+    expect(after.every((r) => r.status === 200)).toBe(true);
+    expect(sample(await scrape(t.app.ops), 'rate_limit_requests_per_second')).toBe(0);
+  });
+
+  test.each([{ requestsPerSecond: 0 }, { requestsPerSecond: -1 }, { requestsPerSecond: '5' }, { rps: 5 }])('rejects %j with 400', async (body) => {
+    const response = await admin('PUT', '/admin/rate-limit', body);
+    expect(response.status).toBe(400);
+    expect((await admin('GET', '/admin/rate-limit')).body.rateLimit).toBeNull();
+  });
+});
+
+describe('incident drills', () => {
+  afterEach(() => admin('DELETE', '/admin/drills'));
+
+  test('slow popular query with the cache bypassed: every request pays the delay, is marked as a drill, and clears in one call', async () => {
+    const drill = await admin('PUT', '/admin/drills', { queryLatencyMs: { popular: 300 }, cacheBypass: ['popular_products'] });
+    expect(drill.body.active).toEqual(['popular_latency', 'popular_cache_bypass']);
+
+    const started = performance.now();
+    const responses = await Promise.all([1, 2, 3].map(() => get(`${t.app.api}/api/orders/popular`, { 'X-Request-Id': 'drill-popular' })));
+    const elapsed = performance.now() - started;
+
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(300);
+    const text = await scrape(t.app.ops);
+    expect(sample(text, 'fault_drill_active', { drill: 'popular_latency' })).toBe(1);
+    expect(sample(text, 'fault_drill_active', { drill: 'popular_cache_bypass' })).toBe(1);
+    expect(sample(text, 'fault_drill_active', { drill: 'status_latency' })).toBe(0);
+    expect(sample(text, 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' })).toBeGreaterThanOrEqual(3);
+    expect(t.app.logs.find((line) => line.requestId === 'drill-popular' && line.message === 'slow request')).toMatchObject({
+      drill: ['popular_latency', 'popular_cache_bypass'],
+    });
+
+    const cleared = await admin('DELETE', '/admin/drills');
+    expect(cleared.body.active).toEqual([]);
+    expect(sample(await scrape(t.app.ops), 'fault_drill_active', { drill: 'popular_latency' })).toBe(0);
+  });
+
+  test('slow status queries hold a database connection for the delay', async () => {
+    await admin('PUT', '/admin/drills', { queryLatencyMs: { status: 250 } });
+    const started = performance.now();
+    const response = await get(`${t.app.api}/api/orders/status?orderId=1`);
+    expect(response.status).toBe(404);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  test('failing routes answer 500 and are recorded as 500 on their route; "*" fails every route', async () => {
+    await admin('PUT', '/admin/drills', { failingRoutes: ['GET /api/orders/status'] });
+    const failing = await get(`${t.app.api}/api/orders/status?orderId=1`);
+    const other = await get(`${t.app.api}/api/products`);
+    expect(failing.status).toBe(500);
+    expect(failing.body.error.code).toBe('INTERNAL_ERROR');
+    expect(other.status).toBe(200);
+    expect(sample(await scrape(t.app.ops), 'http_server_request_duration_seconds_count', {
+      http_request_method: 'GET', http_route: '/api/orders/status', http_response_status_code: '500',
+    })).toBeGreaterThanOrEqual(1);
+
+    await admin('PUT', '/admin/drills', { failingRoutes: ['*'] });
+    expect((await get(`${t.app.api}/api/products`)).status).toBe(500);
+    expect((await post(`${t.app.api}/api/orders`, { userId: 1, items: [{ productId: 1, quantity: 1 }] })).status).toBe(500);
+  });
+
+  test.each([{ queryLatencyMs: { popular: -1 } }, { failingRoutes: ['/api/products'] }, { cacheBypass: ['sessions'] }, { unknown: true }])(
+    'rejects %j with 400',
+    async (body) => {
+      const response = await admin('PUT', '/admin/drills', body);
+      expect(response.status).toBe(400);
+      expect((await admin('GET', '/admin/drills')).body.active).toEqual([]);
+    },
+  );
+});
