@@ -1,4 +1,5 @@
 import type { PanelRef } from '../monitoring/grafana/links';
+import { ALL_HOT_QUERIES } from '../service/src/telemetry/hot-queries';
 import { THRESHOLDS as T, WINDOWS as W } from './thresholds';
 
 export type Severity = 'critical' | 'major' | 'minor';
@@ -156,8 +157,8 @@ export const ALERTS: AlertDefinition[] = [
     severity: 'minor',
     service: 'orders',
     expr: [
-      `histogram_quantile(${T.latencyQuantile}, sum by (query, le) (${rate(`db_query_duration_seconds_bucket{${api},query=~"popular_products|order_status_by_id|order_status_by_user"}`, W.saturation)})) > ${T.queryLatencySeconds}`,
-      `and sum by (query) (${rate(`db_query_duration_seconds_count{${api},query=~"popular_products|order_status_by_id|order_status_by_user"}`, W.saturation)}) > 0`,
+      `histogram_quantile(${T.latencyQuantile}, sum by (query, le) (${rate(`db_query_duration_seconds_bucket{${api},query=~"${ALL_HOT_QUERIES.join('|')}"}`, W.saturation)})) > ${T.queryLatencySeconds}`,
+      `and sum by (query) (${rate(`db_query_duration_seconds_count{${api},query=~"${ALL_HOT_QUERIES.join('|')}"}`, W.saturation)}) > 0`,
     ].join('\n'),
     for: W.saturation,
     summary: '장애 대응 대상 쿼리 {{ $labels.query }}가 느려지고 있습니다',

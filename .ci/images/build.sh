@@ -20,6 +20,12 @@ echo "image $name: debootstrap bookworm ($packages) from $mirror"
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >/tmp/debootstrap-"${name//[\/:]/_}".log 2>&1 \
   || { tail -n 30 /tmp/debootstrap-"${name//[\/:]/_}".log; exit 1; }
 install -m 0755 "$entrypoint" "$root/usr/local/bin/docker-entrypoint.sh"
+# Official-image binary paths, for images whose containers name their binary as the entrypoint.
+for pair in prometheus:prometheus alertmanager:prometheus-alertmanager promtool:promtool amtool:amtool \
+  postgres_exporter:prometheus-postgres-exporter redis_exporter:prometheus-redis-exporter \
+  blackbox_exporter:prometheus-blackbox-exporter; do
+  [ -x "$root/usr/bin/${pair#*:}" ] && ln -sf "/usr/bin/${pair#*:}" "$root/bin/${pair%%:*}"
+done
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 
 path="${extra_path:+$extra_path:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -8,6 +8,7 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { POPULAR_ROUTE, STATUS_ROUTE } from '../../../alerting/catalog';
+import { HOT_QUERIES } from '../../../service/src/telemetry/hot-queries';
 import { THRESHOLDS, WINDOWS } from '../../../alerting/thresholds';
 import { PANELS } from '../links';
 import {
@@ -40,10 +41,7 @@ const EXTRA = {
 } as const;
 
 /** Named queries (db_query_duration_seconds{query}) behind each incident's route. */
-export const INCIDENT_QUERIES = {
-  popular: ['popular_products'],
-  status: ['order_status_by_id', 'order_status_by_user'],
-} as const;
+export const INCIDENT_QUERIES = HOT_QUERIES;
 
 const POPULAR_CACHE = 'cache="popular_products"';
 

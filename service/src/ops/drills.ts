@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger';
+import { HOT_QUERIES } from '../telemetry/hot-queries';
 import type { Metrics } from '../telemetry/metrics';
 
 /**
@@ -15,10 +16,7 @@ export interface DrillState {
   failingRoutes: string[];
 }
 
-export const DRILL_QUERIES = {
-  popular: ['popular_products'],
-  status: ['order_status_by_id', 'order_status_by_user'],
-} as const;
+export const DRILL_QUERIES = HOT_QUERIES;
 export type DrillQuery = keyof typeof DRILL_QUERIES;
 export const DRILL_CACHES = ['popular_products'] as const;
 export type DrillCache = (typeof DRILL_CACHES)[number];
