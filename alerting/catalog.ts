@@ -164,7 +164,7 @@ export const ALERTS: AlertDefinition[] = [
     summary: '장애 대응 대상 쿼리 {{ $labels.query }}가 느려지고 있습니다',
     description: `최근 ${W.saturation} {{ $labels.query }} p${T.latencyQuantile * 100} 실행 시간 {{ $value | humanizeDuration }} (조기 경보 기준 ${T.queryLatencySeconds}s, 장애 기준 ${T.latencySeconds}s). 실행 계획과 인덱스를 점검하세요.`,
     impact: 'Minor: 아직 사용자 체감은 적지만, 부하가 늘면 인기 상품/주문 상태 조회 장애(1초 초과)로 이어집니다.',
-    dashboard: { dashboard: 'incidents', panel: 'popularQueryDuration' },
+    dashboard: { dashboard: 'incidents', panel: 'hotQueryDuration' },
     instanceLabels: ['query'],
   },
   {

@@ -21,10 +21,10 @@ debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >
   || { tail -n 30 /tmp/debootstrap-"${name//[\/:]/_}".log; exit 1; }
 install -m 0755 "$entrypoint" "$root/usr/local/bin/docker-entrypoint.sh"
 # Official-image binary paths, for images whose containers name their binary as the entrypoint.
-for pair in prometheus:prometheus alertmanager:prometheus-alertmanager promtool:promtool amtool:amtool \
-  postgres_exporter:prometheus-postgres-exporter redis_exporter:prometheus-redis-exporter \
-  blackbox_exporter:prometheus-blackbox-exporter; do
-  [ -x "$root/usr/bin/${pair#*:}" ] && ln -sf "/usr/bin/${pair#*:}" "$root/bin/${pair%%:*}"
+# (Debian's /bin is /usr/bin, so prometheus is already at /bin/prometheus.)
+for pair in alertmanager:prometheus-alertmanager postgres_exporter:prometheus-postgres-exporter \
+  redis_exporter:prometheus-redis-exporter blackbox_exporter:prometheus-blackbox-exporter; do
+  if [ -x "$root/usr/bin/${pair#*:}" ]; then ln -sf "${pair#*:}" "$root/usr/bin/${pair%%:*}"; fi
 done
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 

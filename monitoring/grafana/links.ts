@@ -35,6 +35,7 @@ export const PANELS = {
     poolUsage: 31,
     redisUp: 32,
     databaseUp: 33,
+    hotQueryDuration: 300,
   },
   dependencies: {
     postgresUp: 41,

@@ -183,6 +183,7 @@ describe('panel ids (the alerts link to them)', () => {
       poolUsage: ['db_pool_connections', 'db_pool_max_connections'],
       redisUp: ['redis_connected'],
       databaseUp: ['db_up'],
+      hotQueryDuration: ['db_query_duration_seconds_bucket', 'sum by (le, query)'],
     },
     dependencies: {
       postgresUp: ['pg_up'],

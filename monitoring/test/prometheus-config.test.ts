@@ -20,7 +20,7 @@ describe('prometheus.yml', () => {
     expect(jobs).toEqual(['orders', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager']);
     expect(config.scrape_configs[0].static_configs[0].targets).toEqual(['orders:9464']);
     const probe = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'blackbox-api');
-    expect(probe.static_configs[0].targets.every((t: string) => t.startsWith('http://orders:3000/api/'))).toBe(true);
+    expect(probe.static_configs[0].targets.every((t: string) => t.startsWith('http://host.docker.internal:3000/api/'))).toBe(true);
   });
 });
 

@@ -9,7 +9,7 @@ import { binary, ROOT } from './tools';
 export const SLACK_PATHS = { critical: '/slack/critical', major: '/slack/major', minor: '/slack/minor' } as const;
 export const HEARTBEAT_PATH = '/heartbeat';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
@@ -19,27 +19,45 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * The project's real alertmanager.yml and templates, run by a real Alertmanager. Only what is deployment-specific
- * changes: webhook URL files point at the local receiver, and the group timers are seconds so a test can wait.
+ * The project's real alertmanager.yml, with only what is deployment-specific changed: the webhook URL files point
+ * at a local stand-in for Slack (written where `secretsDir` says), the templates are read from `templatesGlob`,
+ * and the grouping timers are the given ones so a test can wait for them.
  */
-export async function startAlertmanager(receiverUrl: string, options: { groupWait?: string } = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'alertmanager-'));
-  mkdirSync(path.join(dir, 'secrets'));
+export function testAlertmanagerConfig(options: {
+  receiverUrl: string;
+  secretsDir: string;
+  templatesGlob: string;
+  timers: { group_wait?: string; group_interval?: string };
+}) {
   const config = parse(readFileSync(path.join(ROOT, 'alerting/alertmanager.yml'), 'utf8'));
-  config.templates = [path.join(ROOT, 'alerting/templates/*.tmpl')];
-  const timers = { group_wait: options.groupWait ?? '1s', group_interval: '1s' };
-  Object.assign(config.route, timers);
-  for (const route of config.route.routes) Object.assign(route, timers);
+  config.templates = [options.templatesGlob];
+  Object.assign(config.route, options.timers);
+  for (const route of config.route.routes) Object.assign(route, options.timers);
+  const secrets: { file: string; content: string }[] = [];
   for (const receiver of config.receivers) {
     for (const slack of receiver.slack_configs ?? []) {
       const severity = path.basename(slack.api_url_file).replace(/^slack-|-url$/g, '') as keyof typeof SLACK_PATHS;
-      const file = path.join(dir, 'secrets', path.basename(slack.api_url_file));
-      writeFileSync(file, `${receiverUrl}${SLACK_PATHS[severity]}\n`);
+      const file = path.posix.join(options.secretsDir, path.basename(slack.api_url_file));
+      secrets.push({ file, content: `${options.receiverUrl}${SLACK_PATHS[severity]}\n` });
       slack.api_url_file = file;
     }
-    for (const webhook of receiver.webhook_configs ?? []) webhook.url = `${receiverUrl}${HEARTBEAT_PATH}`;
+    for (const webhook of receiver.webhook_configs ?? []) webhook.url = `${options.receiverUrl}${HEARTBEAT_PATH}`;
   }
-  writeFileSync(path.join(dir, 'alertmanager.yml'), stringify(config));
+  return { yaml: stringify(config), secrets };
+}
+
+/** A real Alertmanager process (Debian's binary) with the project configuration, for the alerting tests. */
+export async function startAlertmanager(receiverUrl: string, options: { groupWait?: string } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'alertmanager-'));
+  mkdirSync(path.join(dir, 'secrets'));
+  const { yaml, secrets } = testAlertmanagerConfig({
+    receiverUrl,
+    secretsDir: path.join(dir, 'secrets'),
+    templatesGlob: path.join(ROOT, 'alerting/templates/*.tmpl'),
+    timers: { group_wait: options.groupWait ?? '1s', group_interval: '1s' },
+  });
+  for (const secret of secrets) writeFileSync(secret.file, secret.content);
+  writeFileSync(path.join(dir, 'alertmanager.yml'), yaml);
 
   const port = await freePort();
   const externalUrl = 'http://localhost:9093';

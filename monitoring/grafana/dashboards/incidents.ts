@@ -36,7 +36,6 @@ const EXTRA = {
   rowPopular: 200,
   rowStatus: 201,
   rowCommon: 202,
-  queryLatencyAll: 300,
   cacheLookups: 301,
 } as const;
 
@@ -215,7 +214,7 @@ export function databaseUpPanel(): stat.PanelBuilder {
 
 export function queryLatencyAllPanel(): timeseries.PanelBuilder {
   return latencyTimeseries(THRESHOLDS.queryLatencySeconds)
-    .id(EXTRA.queryLatencyAll)
+    .id(P.hotQueryDuration)
     .title(`DB query ${percentile(THRESHOLDS.latencyQuantile)} by query (all)`)
     .description(`Every named query and transaction over ${WINDOWS.saturation}: which one is slow when the pool fills up.`)
     .withTarget(
