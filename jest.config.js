@@ -27,6 +27,12 @@ module.exports = {
       globalTeardown: '<rootDir>/service/test/support/global-teardown.ts',
       slowTestThreshold: 10,
     },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/alerting/e2e/**/*.test.ts'],
+    },
   ],
   testTimeout: 60_000,
 };

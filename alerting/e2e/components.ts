@@ -43,8 +43,12 @@ export interface Ports {
   blackbox: number;
 }
 
-/** The project's prometheus.yml with compose host names replaced by this machine's ports, scraping every 2 s. */
-export function testPrometheusConfig(ports: Ports, intervals = { scrape: '2s', evaluation: '2s' }): string {
+/**
+ * The project's prometheus.yml with compose host names replaced by this machine's ports, scraping every 5 s: short
+ * for a test, long enough that the blackbox probe's timeout (the scrape interval minus a margin) stays above a
+ * drilled 1.5 s response, as the real 15 s interval does.
+ */
+export function testPrometheusConfig(ports: Ports, intervals = { scrape: '5s', evaluation: '5s' }): string {
   const hosts: Record<string, string> = {
     'http://host.docker.internal:3000': `http://127.0.0.1:${ports.api}`,
     'orders:9464': `127.0.0.1:${ports.ops}`,

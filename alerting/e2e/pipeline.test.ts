@@ -1,0 +1,274 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import type { StartedRedisContainer } from '@testcontainers/redis';
+import { Sequelize } from 'sequelize';
+import type { StartedTestContainer } from 'testcontainers';
+import { buildDashboards } from '../../monitoring/grafana/dashboards';
+import { dashboardQueries } from '../../monitoring/grafana/queries';
+import { migrateUp } from '../../service/src/infra/migrator';
+import { startPostgres, startRedis } from '../../service/test/support/containers';
+import { dockerControl } from '../../service/test/support/docker';
+import { ALERTS } from '../catalog';
+import { THRESHOLDS } from '../thresholds';
+import { SLACK_PATHS, HEARTBEAT_PATH, freePort } from '../test/support/alertmanager';
+import { ROOT } from '../test/support/tools';
+import { startWebhookReceiver, type Delivery } from '../test/support/webhook-receiver';
+import { startAlertmanagerContainer, startExporters, startPrometheus, type Ports } from './components';
+import { prometheusApi } from './prometheus-api';
+import { startService, type Service } from './service';
+import { steadyTraffic } from './traffic';
+
+/**
+ * The whole alert pipeline, end to end: the real service under steady traffic, scraped by a real Prometheus with
+ * the project's prometheus.yml and rules (real thresholds and `for` durations; 5 s scrape and evaluation), routed
+ * by a real Alertmanager with the project's alertmanager.yml and templates to a local stand-in for Slack.
+ * The guide's incidents are injected with the service's drills and by stopping its dependencies; every scenario
+ * asserts on the page that reached Slack. Scenarios run in order on one stack; alerts inhibit one another, so
+ * each starts from a quiet state.
+ */
+const MINUTE = 60_000;
+jest.setTimeout(10 * MINUTE);
+
+let ports: Ports;
+let postgres: StartedPostgreSqlContainer;
+let redis: StartedRedisContainer;
+let monitoring: StartedTestContainer[] = [];
+let service: Service;
+let slack: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let traffic: ReturnType<typeof steadyTraffic>;
+let prometheus: ReturnType<typeof prometheusApi>;
+const startedAt = Date.now();
+const faultToPage: { scenario: string; alert: string; seconds: number }[] = [];
+
+beforeAll(async () => {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  const free = await Promise.all(Array.from({ length: 9 }, freePort));
+  ports = {
+    api: free[0]!, ops: free[1]!, postgres: free[2]!, redis: free[3]!, prometheus: free[4]!, alertmanager: free[5]!,
+    postgresExporter: free[6]!, redisExporter: free[7]!, blackbox: free[8]!,
+  };
+  [postgres, redis, slack] = await Promise.all([
+    startPostgres({ database: 'orders', hostPort: ports.postgres }),
+    startRedis(ports.redis),
+    startWebhookReceiver(),
+  ]);
+  const sequelize = new Sequelize(postgres.getConnectionUri(), { dialect: 'postgres', logging: false });
+  await migrateUp(sequelize);
+  await sequelize.query(`
+    INSERT INTO users (name, balance) SELECT 'shopper-' || g, 1000000000 FROM generate_series(1, 50) g;
+    INSERT INTO products (name, price, stock) SELECT 'product-' || g, 1000 * g, 1000000 FROM generate_series(1, 20) g;
+  `);
+  await sequelize.close();
+  service = await startService({ databaseUrl: postgres.getConnectionUri(), redisUrl: redis.getConnectionUrl(), apiPort: ports.api, opsPort: ports.ops });
+  monitoring = await Promise.all([
+    startPrometheus(ports),
+    startAlertmanagerContainer(ports, slack.url),
+    ...(await startExporters(ports, 'orders')).map((c) => Promise.resolve(c)),
+  ]);
+  prometheus = prometheusApi(`http://127.0.0.1:${ports.prometheus}`);
+  // A placed order gives the status route something to find; then shoppers arrive at a steady rate.
+  await fetch(`${service.api}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: 1, items: [{ productId: 1, quantity: 1 }] }),
+  });
+  // Slow drills hold a pool connection for 1.5 s each: at these rates about 4 of the 10 are busy, so the drills
+  // make the routes slow without exhausting the pool (which would be a different incident).
+  traffic = steadyTraffic(service.api, {
+    '/api/orders/popular?days=3&limit=5': 1,
+    '/api/orders/status?orderId=1': 1,
+    '/api/orders/status?userId=1&limit=5': 0.5,
+    '/api/products?limit=10': 4,
+  });
+}, 5 * MINUTE);
+
+afterAll(async () => {
+  traffic?.stop();
+  console.log(
+    `fault → page, measured on this run:\n${faultToPage.map((r) => `  ${r.scenario.padEnd(34)} ${r.alert.padEnd(28)} ${r.seconds.toFixed(0).padStart(4)} s`).join('\n')}`,
+  );
+  await service?.close();
+  await Promise.all([...monitoring, redis, postgres].filter(Boolean).map((c) => c.stop().catch(() => undefined)));
+  await slack?.close();
+});
+
+const firingPages = (channel: string, alertname: string, since = 0) =>
+  slack.to(channel).filter((d) => d.at >= since && d.body.attachments[0].title.startsWith('[장애 발생]') && d.body.attachments[0].title.includes(`· ${alertname}`));
+const resolvedPages = (channel: string, alertname: string, since = 0) =>
+  slack.to(channel).filter((d) => d.at >= since && d.body.attachments[0].title.startsWith('[복구]') && d.body.attachments[0].title.includes(`· ${alertname}`));
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 6 * MINUTE): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+async function page(scenario: string, channel: string, alertname: string, faultAt: number): Promise<Delivery> {
+  const delivered = await until(`${alertname} on ${channel}`, () => firingPages(channel, alertname, faultAt)[0]);
+  faultToPage.push({ scenario, alert: alertname, seconds: (delivered.at - faultAt) / 1000 });
+  return delivered;
+}
+
+/** What the guide's Slack report needs, and links that lead somewhere real. */
+function expectGuideReport(delivered: Delivery, alertname: string) {
+  const definition = ALERTS.find((a) => a.name === alertname)!;
+  const text: string = delivered.body.attachments[0].text;
+  expect(text).toMatch(/• 발생 시간: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST/);
+  expect(text).toContain('• 증상: ');
+  expect(text).toContain(`• 영향 범위: ${definition.impact}`);
+  const runbook = /<(http[^|>]+)\|런북>/.exec(text)![1]!;
+  const file = path.join(ROOT, 'runbooks', new URL(runbook).pathname);
+  expect(existsSync(file)).toBe(true);
+  expect(readFileSync(file, 'utf8').startsWith(`# ${alertname}`)).toBe(true);
+  expect(text).toMatch(/<http:\/\/localhost:9999\/d\/[\w-]+\/[\w-]+\?viewPanel=panel-\d+\|대시보드>/);
+  expect(text).toMatch(/<http:\/\/localhost:9090\/graph\?g0\.expr=[^|]+\|쿼리>/);
+}
+
+test('5. Watchdog reaches the heartbeat receiver, and only it', async () => {
+  const beat = await until('the Watchdog heartbeat', () => slack.to(HEARTBEAT_PATH)[0]);
+  faultToPage.push({ scenario: 'Watchdog (from stack start)', alert: 'Watchdog', seconds: (beat.at - startedAt) / 1000 });
+  expect(beat.body.alerts.map((a: { labels: { alertname: string } }) => a.labels.alertname)).toEqual(['Watchdog']);
+  expect(slack.deliveries.filter((d) => d.path !== HEARTBEAT_PATH).some((d) => JSON.stringify(d.body).includes('Watchdog'))).toBe(false);
+});
+
+test('1+2. popular and status slow under steady traffic → both major pages with the guide\'s report; the status drill cleared → resolved', async () => {
+  const faultAt = Date.now();
+  await service.admin('PUT', '/admin/drills', {
+    queryLatencyMs: { popular: 1_500, status: 1_500 },
+    cacheBypass: ['popular_products'],
+  });
+  const [popular, status] = await Promise.all([
+    page('1. popular slow (drill)', SLACK_PATHS.major, 'OrdersPopularLatencyHigh', faultAt),
+    page('2. status slow (drill)', SLACK_PATHS.major, 'OrdersStatusLatencyHigh', faultAt),
+  ]);
+  for (const [delivered, alertname] of [[popular, 'OrdersPopularLatencyHigh'], [status, 'OrdersStatusLatencyHigh']] as const) {
+    expect(delivered.body.channel).toBe('#orders-major');
+    expect(delivered.body.attachments[0].title).toContain('Major (주요 기능 장애)');
+    expectGuideReport(delivered, alertname);
+    expect(delivered.body.attachments[0].text).toMatch(/p95 응답 시간 \d+(\.\d+)?s \(기준 1s/);
+  }
+
+  const clearedAt = Date.now();
+  await service.admin('PUT', '/admin/drills', { queryLatencyMs: { status: 0 } });
+  const resolved = await until('OrdersStatusLatencyHigh resolved', () => resolvedPages(SLACK_PATHS.major, 'OrdersStatusLatencyHigh', clearedAt)[0]);
+  faultToPage.push({ scenario: '2. status drill cleared → resolved', alert: 'OrdersStatusLatencyHigh', seconds: (resolved.at - clearedAt) / 1000 });
+  expect(resolved.body.attachments[0].color).toBe('good');
+  expect(resolved.body.attachments[0].text).toMatch(/• 복구 시간: .* KST/);
+});
+
+test('4. inhibition for real: a service-wide critical silences the firing major; then service down pages; all resolves when it is back', async () => {
+  expect(await prometheus.firing('OrdersPopularLatencyHigh')).toBe(true);
+  const faultAt = Date.now();
+  // Every route but the slow popular one fails, so its major alert keeps firing under the critical one.
+  await service.admin('PUT', '/admin/drills', {
+    failingRoutes: ['GET /api/products', 'GET /api/orders/status', 'POST /api/orders', 'GET /api/products/:id'],
+  });
+  const critical = await page('4. errors on every route (drill)', SLACK_PATHS.critical, 'OrdersHighErrorRate', faultAt);
+  expect(critical.body.channel).toBe('#orders-critical');
+  expect(critical.body.attachments[0].pretext).toContain('<!channel>');
+  expectGuideReport(critical, 'OrdersHighErrorRate');
+  expect(await prometheus.firing('OrdersPopularLatencyHigh')).toBe(true);
+  expect(await prometheus.firing('OrdersEndpointErrorRateHigh')).toBe(true);
+
+  // While it lasts, the same service's major and minor alerts are suppressed, not paged.
+  await new Promise((resolve) => setTimeout(resolve, 30_000));
+  const quietFrom = critical.at;
+  const lowerPages = [...slack.to(SLACK_PATHS.major), ...slack.to(SLACK_PATHS.minor)].filter(
+    (d) => d.at >= quietFrom && d.body.attachments[0].title.startsWith('[장애 발생]') && !d.body.attachments[0].title.includes('Monitoring'),
+  );
+  expect(lowerPages.map((d) => d.body.attachments[0].title)).toEqual([]);
+  const alerts = (await (await fetch(`http://127.0.0.1:${ports.alertmanager}/api/v2/alerts`)).json()) as {
+    labels: Record<string, string>;
+    status: { state: string };
+  }[];
+  const state = (name: string) => alerts.filter((a) => a.labels.alertname === name).map((a) => a.status.state);
+  expect(state('OrdersPopularLatencyHigh')).toEqual(['suppressed']);
+  expect(state('OrdersEndpointErrorRateHigh').every((s) => s === 'suppressed')).toBe(true);
+
+  const downAt = Date.now();
+  await service.down();
+  const down = await page('4. service down', SLACK_PATHS.critical, 'OrdersServiceDown', downAt);
+  expectGuideReport(down, 'OrdersServiceDown');
+
+  const backAt = Date.now();
+  await service.up();
+  await service.admin('DELETE', '/admin/drills');
+  for (const [channel, alertname] of [
+    [SLACK_PATHS.critical, 'OrdersServiceDown'],
+    [SLACK_PATHS.critical, 'OrdersHighErrorRate'],
+  ] as const) {
+    const resolved = await until(`${alertname} resolved`, () => resolvedPages(channel, alertname, downAt)[0]);
+    faultToPage.push({ scenario: '4. service back → resolved', alert: alertname, seconds: (resolved.at - backAt) / 1000 });
+  }
+  await until('the incident\'s alerts resolved in Prometheus', async () => {
+    const firing = await prometheus.query(
+      'ALERTS{alertstate="firing",alertname=~"OrdersPopularLatencyHigh|OrdersStatusLatencyHigh|OrdersEndpointErrorRateHigh|OrdersHighErrorRate|OrdersServiceDown"}',
+    );
+    return firing.length === 0 ? true : undefined;
+  });
+});
+
+test('3. Redis stopped → the cache alert pages as minor, while every API request in that time still succeeds', async () => {
+  const redisControl = await dockerControl(redis);
+  const faultAt = Date.now();
+  await redisControl.stop();
+  try {
+    const minor = await page('3. Redis stopped', SLACK_PATHS.minor, 'OrdersCacheUnavailable', faultAt);
+    expect(minor.body.channel).toBe('#orders-minor');
+    expect(minor.body.attachments[0].title).toContain('Minor (비핵심 기능 저하)');
+    expectGuideReport(minor, 'OrdersCacheUnavailable');
+    const during = traffic.between(faultAt + 1_000, minor.at);
+    expect(during.length).toBeGreaterThan(100);
+    expect(during.filter((o) => o.status !== 200)).toEqual([]);
+  } finally {
+    await redisControl.start();
+  }
+});
+
+test('7. traffic limiting under load: the excess gets 429, admitted requests stay under the threshold, Prometheus sees it, off restores service', async () => {
+  await service.admin('PUT', '/admin/rate-limit', { requestsPerSecond: 50, burst: 50 });
+  const results: { status: number; ms: number }[] = [];
+  const until_ = Date.now() + 10_000;
+  const worker = async () => {
+    while (Date.now() < until_) {
+      const started = performance.now();
+      const response = await fetch(`${service.api}/api/products?limit=10`);
+      await response.arrayBuffer();
+      results.push({ status: response.status, ms: performance.now() - started });
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, worker));
+  const admitted = results.filter((r) => r.status === 200).map((r) => r.ms).sort((a, b) => a - b);
+  const limited = results.filter((r) => r.status === 429);
+  console.log(`traffic limiting at 50 rps: ${results.length} requests in 10 s, ${admitted.length} admitted (p99 ${admitted[Math.floor(admitted.length * 0.99)]!.toFixed(1)} ms), ${limited.length} refused with 429`);
+  expect(limited.length).toBeGreaterThan(results.length / 2);
+  expect(admitted.length).toBeLessThanOrEqual(50 * 11 + 50);
+  expect(admitted[Math.floor(admitted.length * 0.99)]!).toBeLessThan(THRESHOLDS.latencySeconds * 1000);
+  expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+  await until('the limiter in Prometheus', async () => {
+    const [refused] = await prometheus.query('sum(rate(http_server_rate_limited_total{job="orders"}[1m]))');
+    const [limit] = await prometheus.query('rate_limit_requests_per_second{job="orders"}');
+    return refused && Number(refused.value![1]) > 0 && limit && Number(limit.value![1]) === 50 ? true : undefined;
+  }, MINUTE);
+
+  await service.admin('DELETE', '/admin/rate-limit');
+  const after = await Promise.all(Array.from({ length: 100 }, () => fetch(`${service.api}/api/products?limit=10`).then((r) => r.status)));
+  expect(after.every((s) => s === 200)).toBe(true);
+});
+
+test('6. every panel query of every provisioned dashboard parses and returned data during this run', async () => {
+  const end = Date.now();
+  const empty: string[] = [];
+  for (const { json } of buildDashboards()) {
+    for (const panel of dashboardQueries(json)) {
+      const series = await prometheus.range(panel.expr, startedAt, end);
+      if (!series.some((s) => (s.values ?? []).length > 0)) empty.push(`${panel.dashboard} #${panel.panelId} ${panel.title}: ${panel.expr}`);
+    }
+  }
+  expect(empty).toEqual([]);
+});

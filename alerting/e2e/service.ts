@@ -1,0 +1,72 @@
+import type http from 'node:http';
+import { createApp } from '../../service/src/app';
+import { loadConfig } from '../../service/src/config';
+import { createDatabase } from '../../service/src/infra/database';
+import { connectInBackground, createRedis } from '../../service/src/infra/redis';
+import { close, listen } from '../../service/src/lib/http-server';
+import { createLogger } from '../../service/src/lib/logger';
+import { createRequestContextStorage } from '../../service/src/lib/request-context';
+import { createDrills } from '../../service/src/ops/drills';
+import { createMetrics } from '../../service/src/telemetry/metrics';
+import { Writable } from 'node:stream';
+
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
+
+/**
+ * The real service in this process, on fixed ports so Prometheus finds it again after it is taken down
+ * ("service down") and brought back. Drills and traffic limiting are driven through its real admin API.
+ */
+export async function startService(options: { databaseUrl: string; redisUrl: string; apiPort: number; opsPort: number }) {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    ADMIN_TOKEN,
+    FAULTS_ENABLED: 'true',
+    SHUTDOWN_DRAIN_MS: '0',
+    LOG_LEVEL: 'warn',
+  });
+  const requestContext = createRequestContextStorage();
+  const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const logger = createLogger({ level: config.log.level, requestContext, stream: quiet });
+  const metrics = createMetrics();
+  const drills = createDrills(metrics, logger, true);
+  const db = createDatabase(config.database, metrics, drills);
+  const redis = createRedis(config.redis, metrics, logger);
+  connectInBackground(redis, logger);
+  const app = createApp({ config, db, redis, metrics, logger, requestContext, drills });
+  const databaseCheck = setInterval(() => void app.checkDatabase(), 2_000);
+  let servers: http.Server[] = [];
+
+  const service = {
+    api: `http://127.0.0.1:${options.apiPort}`,
+    ops: `http://127.0.0.1:${options.opsPort}`,
+    async up() {
+      servers = [await listen(app.api.callback(), options.apiPort, '127.0.0.1'), await listen(app.ops.callback(), options.opsPort, '127.0.0.1')];
+    },
+    /** The process stays, its ports stop answering: to Prometheus and shoppers the service is down. */
+    async down() {
+      await Promise.all(servers.map((server) => close(server, 0)));
+      servers = [];
+    },
+    async admin(method: string, path: string, json?: unknown) {
+      const response = await fetch(`${service.ops}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(json ? { 'content-type': 'application/json' } : {}) },
+        body: json ? JSON.stringify(json) : undefined,
+      });
+      if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${await response.text()}`);
+      return response.json();
+    },
+    async close() {
+      clearInterval(databaseCheck);
+      await service.down();
+      await redis.close().catch(() => redis.destroy());
+      await db.close();
+    },
+  };
+  await service.up();
+  return service;
+}
+
+export type Service = Awaited<ReturnType<typeof startService>>;
