@@ -4,6 +4,10 @@ import type { RateLimiter } from '../../ops/rate-limiter';
 import type { Metrics } from '../../telemetry/metrics';
 import { AppError } from '../app-error';
 
+const RATE_LIMITED_BODY = JSON.stringify(
+  new AppError(429, 'RATE_LIMITED', 'Too many requests: traffic is being limited; retry later').toBody(),
+);
+
 interface MatchedLayer {
   path: string;
   methods: string[];
@@ -25,10 +29,14 @@ export function incidentControls(rateLimiter: RateLimiter, drills: Drills, metri
     if (!route) return next();
     const retryAfter = rateLimiter.take();
     if (retryAfter > 0) {
+      // Shedding must cost far less than serving: no exception, a body serialized once.
       (ctx as { _matchedRoute?: string })._matchedRoute = route;
       metrics.rateLimitedRequests.labels(route).inc();
+      ctx.status = 429;
       ctx.set('Retry-After', String(retryAfter));
-      throw new AppError(429, 'RATE_LIMITED', 'Too many requests: traffic is being limited; retry later');
+      ctx.type = 'application/json';
+      ctx.body = RATE_LIMITED_BODY;
+      return;
     }
     if (drills.failsRoute(ctx.method, route)) {
       (ctx as { _matchedRoute?: string })._matchedRoute = route;

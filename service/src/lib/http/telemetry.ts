@@ -37,8 +37,10 @@ export function requestTelemetry(metrics: Metrics, logger: Logger, slowRequestMs
 
       const durationMs = Math.round(seconds * 1000);
       const slow = durationMs >= slowRequestMs;
-      if (status >= 400 || slow || accessLog) {
-        const level = status >= 500 ? 'error' : status >= 400 || slow ? 'warn' : 'debug';
+      // Requests shed by traffic limiting are counted, not logged one by one: a flood of them is the point.
+      const failed = status >= 400 && status !== 429;
+      if (failed || slow || accessLog) {
+        const level = status >= 500 ? 'error' : failed || slow ? 'warn' : 'debug';
         const message = status >= 400 ? 'request failed' : slow ? 'slow request' : 'request';
         const drill = drills.active();
         logger.log(level, message, { method: ctx.method, route, path: ctx.path, status, durationMs, ...(drill.length ? { drill } : {}) });
