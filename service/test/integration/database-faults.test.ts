@@ -58,6 +58,7 @@ describe('PostgreSQL unreachable', () => {
     expect(ready.status).toBe(503);
     expect(live.status).toBe(200);
     expect(sample(await scrape(app.ops), 'db_up')).toBe(0);
+    expect(JSON.stringify(app.logs)).not.toContain(postgres.getConnectionUri());
 
     await control.start();
     await eventually(() => get(`${app.ops}/readyz`), (r) => r.status === 200, 30_000);

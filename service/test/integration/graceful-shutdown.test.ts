@@ -8,6 +8,8 @@ import { createTestDatabase, dropTestDatabase, startTestApp, workerRedisUrl, typ
 
 const ROOT = path.resolve(__dirname, '../../..');
 const DRAIN_MS = 1_000;
+const ADMIN_TOKEN = 'shutdown-admin-token-0123456789';
+const HELD_MS = 1_500;
 
 /** The real entry point as its own process, the way compose runs it, so SIGTERM is a real signal. */
 async function startServiceProcess(databaseUrl: string) {
@@ -21,6 +23,8 @@ async function startServiceProcess(databaseUrl: string) {
       REDIS_URL: workerRedisUrl(),
       SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
       LOG_LEVEL: 'info',
+      ADMIN_TOKEN,
+      FAULTS_ENABLED: 'true',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -51,7 +55,7 @@ afterAll(async () => {
   await dropTestDatabase(database.name);
 });
 
-test('SIGTERM under steady load: readiness fails at once, traffic drains, nothing fails or is written twice, exit 0', async () => {
+test('SIGTERM under steady load with requests held in flight: readiness fails at once, traffic drains, nothing fails or is written twice, exit 0', async () => {
   const given = fixtures(seedApp);
   const userId = await given.user(100_000_000);
   const productId = await given.product(100, 1_000_000);
@@ -63,8 +67,10 @@ test('SIGTERM under steady load: readiness fails at once, traffic drains, nothin
   const failures: string[] = [];
   let placed = 0;
   let served = 0;
+  let inFlight = 0;
   const worker = async (n: number) => {
     while (routing) {
+      inFlight++;
       try {
         const response =
           n % 3 === 0
@@ -75,12 +81,23 @@ test('SIGTERM under steady load: readiness fails at once, traffic drains, nothin
         served++;
       } catch (error) {
         failures.push(String(error));
+      } finally {
+        inFlight--;
       }
     }
   };
   const workers = Array.from({ length: 6 }, (_, n) => worker(n));
   await new Promise((resolve) => setTimeout(resolve, 500));
+  // The latency drill holds status requests for 1.5 s, so some are mid-flight when the signal arrives.
+  const drill = await fetch(`${service.ops}/admin/drills`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ queryLatencyMs: { status: HELD_MS } }),
+  });
+  expect(drill.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, HELD_MS / 2));
 
+  const inFlightAtSignal = inFlight;
   const signalledAt = Date.now();
   child.kill('SIGTERM');
   for (;;) {
@@ -94,6 +111,8 @@ test('SIGTERM under steady load: readiness fails at once, traffic drains, nothin
   const [exitCode] = (await once(child, 'exit')) as [number];
   const exitedAfterMs = Date.now() - signalledAt;
 
+  console.log(`shutdown: ${inFlightAtSignal} requests in flight at SIGTERM, ${served} served, readiness failed after ${readinessFailedAfterMs} ms, exit after ${exitedAfterMs} ms`);
+  expect(inFlightAtSignal).toBeGreaterThanOrEqual(2);
   expect(failures).toEqual([]);
   expect(served).toBeGreaterThan(20);
   expect(readinessFailedAfterMs).toBeLessThan(DRAIN_MS);

@@ -140,3 +140,16 @@ describe('incident drills', () => {
     },
   );
 });
+
+describe('secrets stay out of the logs', () => {
+  test('neither the admin token (right or wrong) nor the database URL appears in any log line', async () => {
+    await admin('GET', '/admin/rate-limit');
+    await admin('GET', '/admin/rate-limit', undefined, { authorization: 'Bearer not-the-token-but-long-enough' });
+    await get(`${t.app.api}/api/products/999999`);
+    const logs = JSON.stringify(t.app.logs);
+    expect(t.app.logs.length).toBeGreaterThan(0);
+    expect(logs).not.toContain(TOKEN);
+    expect(logs).not.toContain('not-the-token-but-long-enough');
+    expect(logs).not.toContain(t.app.config.database.url);
+  });
+});
