@@ -111,6 +111,7 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 async function page(scenario: string, channel: string, alertname: string, faultAt: number): Promise<Delivery> {
   const delivered = await until(`${alertname} on ${channel}`, () => firingPages(channel, alertname, faultAt)[0]);
   faultToPage.push({ scenario, alert: alertname, seconds: (delivered.at - faultAt) / 1000 });
+  process.stderr.write(`e2e: ${scenario}: ${alertname} paged after ${((delivered.at - faultAt) / 1000).toFixed(0)} s\n`);
   return delivered;
 }
 
@@ -154,7 +155,8 @@ test('1+2. popular and status slow under steady traffic → both major pages wit
   }
 
   const clearedAt = Date.now();
-  await service.admin('PUT', '/admin/drills', { queryLatencyMs: { status: 0 } });
+  // A PUT replaces each field it names: keep the popular delay, drop the status one.
+  await service.admin('PUT', '/admin/drills', { queryLatencyMs: { popular: 1_500 } });
   const resolved = await until('OrdersStatusLatencyHigh resolved', () => resolvedPages(SLACK_PATHS.major, 'OrdersStatusLatencyHigh', clearedAt)[0]);
   faultToPage.push({ scenario: '2. status drill cleared → resolved', alert: 'OrdersStatusLatencyHigh', seconds: (resolved.at - clearedAt) / 1000 });
   expect(resolved.body.attachments[0].color).toBe('good');
