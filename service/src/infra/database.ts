@@ -1,4 +1,4 @@
-import { ConnectionError, QueryTypes, Sequelize, TimeoutError, type Transaction } from 'sequelize';
+import { ConnectionAcquireTimeoutError, ConnectionError, QueryTypes, Sequelize, TimeoutError, type Transaction } from 'sequelize';
 import { serviceUnavailable } from '../lib/app-error';
 import type { Config } from '../config';
 import type { Metrics } from '../telemetry/metrics';
@@ -29,6 +29,8 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 function toAppError(error: unknown): unknown {
+  // Every pooled connection busy for longer than the acquire timeout: the service sheds load rather than queue.
+  if (error instanceof ConnectionAcquireTimeoutError) return serviceUnavailable('The service is busy; try again shortly.', error);
   return isUnavailable(error) ? serviceUnavailable('The database is unavailable; try again shortly.', error) : error;
 }
 
