@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { get, request } from '../support/http';
 import { sample, scrape } from '../support/metrics';
 import { startTestApp, useTestApp } from '../support/test-app';
@@ -128,5 +129,27 @@ describe('API responses', () => {
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(response.headers.get('x-powered-by')).toBeNull();
     for (const path of ['/metrics', '/healthz', '/readyz']) expect((await get(`${t.app.api}${path}`)).status).toBe(404);
+  });
+});
+
+describe('requests the HTTP parser rejects', () => {
+  const raw = (port: string, text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(text));
+      let reply = '';
+      socket.on('data', (chunk: Buffer) => (reply += chunk));
+      socket.on('end', () => resolve(reply));
+      socket.on('error', reject);
+    });
+
+  test('oversized request lines and malformed requests still get a JSON error body', async () => {
+    const port = new URL(t.app.api).port;
+    const huge = await raw(port, `GET /api/products?limit=${'9'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const malformed = await raw(port, 'GET /api/products/\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n');
+
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(huge.split('\r\n\r\n')[1]!)).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: expect.any(String), details: [] } });
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(malformed.split('\r\n\r\n')[1]!).error.code).toBe('VALIDATION_FAILED');
   });
 });
