@@ -57,6 +57,7 @@ beforeAll(async () => {
   await migrateUp(sequelize);
   await sequelize.query(`
     INSERT INTO users (name, balance) SELECT 'shopper-' || g, 1000000000 FROM generate_series(1, 50) g;
+    INSERT INTO users (name, balance) VALUES ('shopper-without-money', 0);
     INSERT INTO products (name, price, stock) SELECT 'product-' || g, 1000 * g, 1000000 FROM generate_series(1, 20) g;
   `);
   await sequelize.close();
@@ -264,6 +265,18 @@ test('7. traffic limiting under load: the excess gets 429, admitted requests sta
 });
 
 test('6. every panel query of every provisioned dashboard parses and returned data during this run', async () => {
+  // Panels that are empty while all is well, filled the way their incident would fill them: a refused order,
+  // and the popular route failing for a few scrapes.
+  const refused = await fetch(`${service.api}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: 51, items: [{ productId: 1, quantity: 1 }] }),
+  });
+  expect(refused.status).toBe(409);
+  await service.admin('PUT', '/admin/drills', { failingRoutes: ['GET /api/orders/popular'] });
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  await service.admin('DELETE', '/admin/drills');
+
   const end = Date.now();
   const empty: string[] = [];
   for (const { json } of buildDashboards()) {
