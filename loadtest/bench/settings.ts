@@ -1,0 +1,79 @@
+import { THRESHOLDS } from '../../alerting/thresholds';
+
+/**
+ * Every number `npm run bench` judges or drives its runs by, defined once. The incident line (1 s) is the
+ * guide's, read from alerting/thresholds.ts; the other targets are this benchmark's own.
+ */
+export const TARGETS = {
+  /** The guide's incident line: with the remedies removed p99 should exceed it, with them it must stay under. */
+  incidentLatencyMs: THRESHOLDS.latencySeconds * 1000,
+  /** Cached popular throughput as a fraction of a bare node:http server sending the same bytes. */
+  ceilingFraction: 0.6,
+  /** p99 of popular when every request misses the cache and reads the rollup. */
+  coldPathP99Ms: 100,
+  /** Database aggregates run for one burst of concurrent requests right after the cache key expired. */
+  stampedeAggregates: 1,
+  /** p99 of status by orderId and by userId under the mixed load. */
+  statusP99Ms: 20,
+  /** Time to render the ops /metrics page. */
+  metricsRenderMs: 10,
+  /** Series (non-comment lines) on the ops /metrics page. */
+  metricsSeries: 1_000,
+} as const;
+
+/** Load shapes. `--quick` shrinks the durations for trial runs (the figures are then not comparable). */
+export const LOAD = {
+  /** Measured runs per case; the reported figure is the median of the runs. */
+  runs: 3,
+  runSeconds: 5,
+  warmupSeconds: 2,
+  /** Closed-loop connections for the throughput comparisons (2, 3). */
+  ceilingConnections: 50,
+  incident: {
+    /** Popular without cache or rollup: each request aggregates ~260k order items, so a few shoppers suffice. */
+    popularConnections: 4,
+    /**
+     * Status by userId without its index: each request scans the 1M orders (~40 ms alone). Twice the service's
+     * pool (DB_POOL_MAX default 10): half the shoppers wait for a connection, under the 500 ms acquire limit
+     * beyond which the service answers 503 instead of waiting longer.
+     */
+    statusConnections: 20,
+    runSeconds: 8,
+  },
+  /** Concurrent shoppers on popular while every request misses the cache (4). */
+  coldConnections: 4,
+  /** Requests fired at once after the cache key is deleted, and how many times (5). */
+  stampede: { requests: 200, trials: 3 },
+  /**
+   * Mixed load (6): popular (cached), status by orderId and status by userId at once, each at this fixed rate
+   * (requests evenly spaced, an open model) over at most this many keep-alive connections. About half of what
+   * the service can serve on its one core.
+   */
+  mixed: { connectionsPerEndpoint: 20, ratePerEndpoint: 300 },
+  /** Sequential renders of the ops /metrics page (7). */
+  metricsRenders: 20,
+  /** autocannon gives up on a response after this long. */
+  timeoutSeconds: 15,
+} as const;
+
+/** The seeded volume the bench measures at (the queries.md volume). */
+export const SEED = { users: 100_000, products: 2_000, orders: 1_000_000, days: 30 } as const;
+
+/** Ports of the processes the bench starts; away from the defaults (3000/9464) and the load tests (3100/9565). */
+export const PORTS = {
+  service: { api: 4711, ops: 4712 },
+  serviceLogError: { api: 4721, ops: 4722 },
+  serviceLogDebug: { api: 4731, ops: 4732 },
+  serviceDrills: { api: 4741, ops: 4742 },
+  withoutRollup: { api: 4751, ops: 4752 },
+  serviceProfiled: { api: 4781, ops: 4782 },
+  ceiling: 4761,
+  peer: 4771,
+} as const;
+
+/** CPU cores: every server under test on one, this process (autocannon) on the other. */
+export const CORES = { server: 0, loadGenerator: 1 } as const;
+
+/** The popular query every comparison uses (the route's defaults). */
+export const POPULAR = { days: 3, limit: 5 } as const;
+export const POPULAR_PATH = `/api/orders/popular?days=${POPULAR.days}&limit=${POPULAR.limit}`;
