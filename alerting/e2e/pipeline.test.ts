@@ -276,12 +276,15 @@ test('6. every panel query of every provisioned dashboard parses and returned da
   await service.admin('PUT', '/admin/drills', { failingRoutes: ['GET /api/orders/popular'] });
   await new Promise((resolve) => setTimeout(resolve, 15_000));
   await service.admin('DELETE', '/admin/drills');
+  // Let several scrapes see the new series before asking for the range.
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
 
   const end = Date.now();
   const empty: string[] = [];
   for (const { json } of buildDashboards()) {
     for (const panel of dashboardQueries(json)) {
-      const series = await prometheus.range(panel.expr, startedAt, end);
+      // One point per scrape, so a series that existed for a few scrapes is not stepped over.
+      const series = await prometheus.range(panel.expr, startedAt, end, '5s');
       if (!series.some((s) => (s.values ?? []).length > 0)) empty.push(`${panel.dashboard} #${panel.panelId} ${panel.title}: ${panel.expr}`);
     }
   }
