@@ -24,7 +24,7 @@ import type { Metrics } from './telemetry/metrics';
 import { registerAdminRoutes } from './ops/admin-routes';
 import type { Drills } from './ops/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
-import { createRateLimiter, type RateLimiter } from './ops/rate-limiter';
+import { createRateLimiter } from './ops/rate-limiter';
 import { incidentControls } from './lib/http/incident-controls';
 
 export interface AppDeps {
@@ -43,7 +43,6 @@ export interface App {
   ops: Koa;
   readiness: Readiness;
   checkDatabase: DatabaseCheck;
-  rateLimiter: RateLimiter;
 }
 
 /** Wires the service by hand from its dependencies. It never listens: main.ts and the tests do that. */
@@ -77,10 +76,10 @@ export function createApp(deps: AppDeps): App {
 
   const api = new Koa({ asyncLocalStorage: requestContext as never, proxy: false });
   api.use(requestId());
-  api.use(async (ctx, next) => {
+  api.use((ctx, next) => {
     // While draining for a shutdown, tell keep-alive clients to reconnect elsewhere.
     if (!readiness.accepting) ctx.set('Connection', 'close');
-    await next();
+    return next();
   });
   api.use(requestTelemetry(metrics, logger, config.http.slowRequestMs, drills));
   api.use(securityHeaders());
@@ -107,5 +106,5 @@ export function createApp(deps: AppDeps): App {
     readiness,
     registerAdmin: adminToken ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter }) : undefined,
   });
-  return { api, ops, readiness, checkDatabase, rateLimiter };
+  return { api, ops, readiness, checkDatabase };
 }

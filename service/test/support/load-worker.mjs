@@ -6,11 +6,10 @@ import { Agent, request } from 'undici';
 
 const { url, requestsPerSecond, durationMs, connections, mode } = workerData;
 const dispatcher = new Agent({ connections, pipelining: 1 });
-const results = [];
-const pending = [];
 const start = performance.now();
 
-if (mode === 'closed') {
+async function closedModel() {
+  const results = [];
   const client = async () => {
     while (performance.now() - start < durationMs) {
       const sent = performance.now();
@@ -20,27 +19,31 @@ if (mode === 'closed') {
     }
   };
   await Promise.all(Array.from({ length: connections }, client));
-  await dispatcher.close();
-  parentPort.postMessage({ offered: results.length, results });
-  process.exit(0); // the worker thread only
+  return { offered: results.length, results };
 }
 
-const total = Math.floor((requestsPerSecond * durationMs) / 1000);
-
-for (let i = 0; i < total; i++) {
-  const due = start + (i * 1000) / requestsPerSecond;
-  const wait = due - performance.now();
-  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-  pending.push(
-    request(url, { dispatcher })
-      .then(async (response) => {
-        await response.body.dump();
-        // Latency from the scheduled send time, so time spent queued behind a slow server counts.
-        results.push({ status: response.statusCode, ms: performance.now() - due, retryAfter: response.headers['retry-after'] ?? null });
-      })
-      .catch((error) => results.push({ status: 0, ms: performance.now() - due, error: String(error) })),
-  );
+async function openModel() {
+  const results = [];
+  const pending = [];
+  const total = Math.floor((requestsPerSecond * durationMs) / 1000);
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / requestsPerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(
+      request(url, { dispatcher })
+        .then(async (response) => {
+          await response.body.dump();
+          // Latency from the scheduled send time, so time spent queued behind a slow server counts.
+          results.push({ status: response.statusCode, ms: performance.now() - due, retryAfter: response.headers['retry-after'] ?? null });
+        })
+        .catch((error) => results.push({ status: 0, ms: performance.now() - due, error: String(error) })),
+    );
+  }
+  await Promise.all(pending);
+  return { offered: total, results };
 }
-await Promise.all(pending);
+
+const outcome = mode === 'closed' ? await closedModel() : await openModel();
 await dispatcher.close();
-parentPort.postMessage({ offered: total, results });
+parentPort.postMessage(outcome);
