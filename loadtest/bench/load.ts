@@ -218,103 +218,17 @@ export interface PacedSpec {
 }
 
 /**
- * A fixed-rate load. autocannon's own rate limit sends each second's quota as fast as it can and then pauses,
- * which measures a burst, not a rate; here requests are issued evenly spaced (a 1 ms timer), whether or not earlier
- * ones have been answered, so a stalled server cannot hide its stall by delaying the next request. Latency counts
- * from the moment a request is issued, including any wait for a free connection.
+ * Sends GETs on one keep-alive agent and records each answer's latency (from the moment it was issued) and status,
+ * errors and timeouts: what both hand-made loads below share.
  */
-export async function runPaced(spec: PacedSpec): Promise<LoadRun> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.maxConnections });
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
-  let errors = 0;
-  let timeouts = 0;
-  const inflight = new Set<Promise<void>>();
-  const pathOf = spec.path;
-  const fire = () => {
-    const issued = performance.now();
-    const done = new Promise<void>((resolve) => {
-      let timedOut = false;
-      const url = `${spec.origin}${typeof pathOf === 'string' ? pathOf : pathOf()}`;
-      const req = http.get(url, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(performance.now() - issued);
-          const status = String(res.statusCode ?? 0);
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        if (timedOut) timeouts++;
-        else errors++;
-        resolve();
-      });
-      req.setTimeout(spec.timeoutSeconds * 1000, () => {
-        timedOut = true;
-        req.destroy();
-      });
-    });
-    inflight.add(done);
-    void done.finally(() => inflight.delete(done));
-  };
-
-  const total = Math.round(spec.ratePerSecond * spec.seconds);
-  const intervalMs = 1000 / spec.ratePerSecond;
-  const cpuBefore = process.cpuUsage();
-  const serverBefore = spec.serverPid ? processCpuMs(spec.serverPid) : undefined;
-  const machineBefore = machineCpu();
-  const started = performance.now();
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor((performance.now() - started) / intervalMs) + 1);
-      for (; sent < due; sent++) fire();
-      if (sent >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    };
-    const timer = setInterval(tick, 1);
-    tick();
-  });
-  await Promise.all(inflight);
-  const wallMs = performance.now() - started;
-  agent.destroy();
-  const cpu = process.cpuUsage(cpuBefore);
-  const serverAfter = spec.serverPid ? processCpuMs(spec.serverPid) : undefined;
-  const serverMs = serverBefore !== undefined && serverAfter !== undefined ? serverAfter - serverBefore : Number.NaN;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: latencies.length,
-    requestsPerSecond: latencies.length / (wallMs / 1000),
-    p50Ms: percentile(sorted, 50),
-    p90Ms: percentile(sorted, 90),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
-    statuses,
-    errors,
-    timeouts,
-    loadGeneratorCpu: (cpu.user + cpu.system) / 1000 / wallMs,
-    serverCpu: serverMs / wallMs,
-    serverCpuMsPerRequest: serverMs / latencies.length,
-    machineBusyCores: busyCores(machineBefore, machineCpu()),
-  };
-}
-
-/**
- * A closed-loop load that waits for every request it started: `connections` shoppers each send a request, wait
- * for the answer, and send the next until `seconds` have passed. Unlike autocannon, requests still in flight when
- * the time is up are waited for and counted, which matters when single responses take seconds (the incidents).
- */
-export async function runClosed(spec: LoadSpec): Promise<LoadRun> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+function createRecorder(spec: { origin: string; path: LoadSpec['path']; timeoutSeconds: number }, maxSockets: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
   let timeouts = 0;
   const pathOf = spec.path;
-  const one = () =>
+  const send = () =>
     new Promise<void>((resolve) => {
       const issued = performance.now();
       let timedOut = false;
@@ -337,37 +251,93 @@ export async function runClosed(spec: LoadSpec): Promise<LoadRun> {
         req.destroy();
       });
     });
+  return { send, agent, result: () => ({ latencies, statuses, errors, timeouts }) };
+}
+
+/** Starts the CPU accounting of a run; `finish` turns the recorder's answers into a LoadRun. */
+function startRun(serverPid: number | undefined) {
   const cpuBefore = process.cpuUsage();
-  const serverBefore = spec.serverPid ? processCpuMs(spec.serverPid) : undefined;
+  const serverBefore = serverPid ? processCpuMs(serverPid) : undefined;
   const machineBefore = machineCpu();
   const started = performance.now();
-  const endAt = started + spec.seconds * 1000;
+  return {
+    started,
+    finish(recorder: ReturnType<typeof createRecorder>): LoadRun {
+      const wallMs = performance.now() - started;
+      recorder.agent.destroy();
+      const { latencies, statuses, errors, timeouts } = recorder.result();
+      const cpu = process.cpuUsage(cpuBefore);
+      const serverAfter = serverPid ? processCpuMs(serverPid) : undefined;
+      const serverMs = serverBefore !== undefined && serverAfter !== undefined ? serverAfter - serverBefore : Number.NaN;
+      const sorted = Float64Array.from(latencies).sort();
+      return {
+        requests: latencies.length,
+        requestsPerSecond: latencies.length / (wallMs / 1000),
+        p50Ms: percentile(sorted, 50),
+        p90Ms: percentile(sorted, 90),
+        p99Ms: percentile(sorted, 99),
+        maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+        statuses,
+        errors,
+        timeouts,
+        loadGeneratorCpu: (cpu.user + cpu.system) / 1000 / wallMs,
+        serverCpu: serverMs / wallMs,
+        serverCpuMsPerRequest: serverMs / latencies.length,
+        machineBusyCores: busyCores(machineBefore, machineCpu()),
+      };
+    },
+  };
+}
+
+/**
+ * A fixed-rate load. autocannon's own rate limit sends each second's quota as fast as it can and then pauses,
+ * which measures a burst, not a rate; here requests are issued evenly spaced (a 1 ms timer), whether or not earlier
+ * ones have been answered, so a stalled server cannot hide its stall by delaying the next request. Latency counts
+ * from the moment a request is issued, including any wait for a free connection.
+ */
+export async function runPaced(spec: PacedSpec): Promise<LoadRun> {
+  const recorder = createRecorder(spec, spec.maxConnections);
+  const inflight = new Set<Promise<void>>();
+  const fire = () => {
+    const done = recorder.send();
+    inflight.add(done);
+    void done.finally(() => inflight.delete(done));
+  };
+  const total = Math.round(spec.ratePerSecond * spec.seconds);
+  const intervalMs = 1000 / spec.ratePerSecond;
+  const run = startRun(spec.serverPid);
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor((performance.now() - run.started) / intervalMs) + 1);
+      for (; sent < due; sent++) fire();
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    };
+    const timer = setInterval(tick, 1);
+    tick();
+  });
+  await Promise.all(inflight);
+  return run.finish(recorder);
+}
+
+/**
+ * A closed-loop load that waits for every request it started: `connections` shoppers each send a request, wait
+ * for the answer, and send the next until `seconds` have passed. Unlike autocannon, requests still in flight when
+ * the time is up are waited for and counted, which matters when single responses take seconds (the incidents).
+ */
+export async function runClosed(spec: LoadSpec): Promise<LoadRun> {
+  const recorder = createRecorder(spec, spec.connections);
+  const run = startRun(spec.serverPid);
+  const endAt = run.started + spec.seconds * 1000;
   await Promise.all(
     Array.from({ length: spec.connections }, async () => {
-      while (performance.now() < endAt) await one();
+      while (performance.now() < endAt) await recorder.send();
     }),
   );
-  const wallMs = performance.now() - started;
-  agent.destroy();
-  const cpu = process.cpuUsage(cpuBefore);
-  const serverAfter = spec.serverPid ? processCpuMs(spec.serverPid) : undefined;
-  const serverMs = serverBefore !== undefined && serverAfter !== undefined ? serverAfter - serverBefore : Number.NaN;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: latencies.length,
-    requestsPerSecond: latencies.length / (wallMs / 1000),
-    p50Ms: percentile(sorted, 50),
-    p90Ms: percentile(sorted, 90),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
-    statuses,
-    errors,
-    timeouts,
-    loadGeneratorCpu: (cpu.user + cpu.system) / 1000 / wallMs,
-    serverCpu: serverMs / wallMs,
-    serverCpuMsPerRequest: serverMs / latencies.length,
-    machineBusyCores: busyCores(machineBefore, machineCpu()),
-  };
+  return run.finish(recorder);
 }
 
 /** Like `measure`, with the closed loop that waits for its last requests. */
