@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config';
@@ -17,7 +18,8 @@ import { AppError } from './lib/app-error';
 import { errorHandler } from './lib/http/error-handler';
 import { requestId } from './lib/http/request-id';
 import { securityHeaders } from './lib/http/security-headers';
-import { requestTelemetry } from './lib/http/telemetry';
+import { createRequestRecorder, requestTelemetry } from './lib/http/telemetry';
+import { createHotPath } from './lib/http/hot-path';
 import type { Logger } from './lib/logger';
 import type { RequestContextStorage } from './lib/request-context';
 import type { Metrics } from './telemetry/metrics';
@@ -39,8 +41,9 @@ export interface AppDeps {
 }
 
 export interface App {
-  api: Koa;
-  ops: Koa;
+  /** The public API's request listener: the hot path in front of Koa. */
+  api: RequestListener;
+  ops: RequestListener;
   readiness: Readiness;
   checkDatabase: DatabaseCheck;
 }
@@ -57,7 +60,7 @@ export function createApp(deps: AppDeps): App {
   router.use(incidentControls(rateLimiter, drills, metrics));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
-  registerOrderRoutes(router, {
+  const hotRoutes = registerOrderRoutes(router, {
     placeOrder: createPlaceOrder(useCaseDeps),
     cancelOrder: createCancelOrder(useCaseDeps),
     queries: createOrderQueries({
@@ -81,7 +84,8 @@ export function createApp(deps: AppDeps): App {
     if (!readiness.accepting) ctx.set('Connection', 'close');
     return next();
   });
-  api.use(requestTelemetry(metrics, logger, config.http.slowRequestMs, drills));
+  const recorder = createRequestRecorder(metrics, logger, config.http.slowRequestMs, drills);
+  api.use(requestTelemetry(recorder, metrics));
   api.use(securityHeaders());
   api.use(errorHandler(logger));
   api.use(router.routes());
@@ -106,5 +110,11 @@ export function createApp(deps: AppDeps): App {
     readiness,
     registerAdmin: adminToken ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter }) : undefined,
   });
-  return { api, ops, readiness, checkDatabase };
+  const hotPath = createHotPath({
+    routes: hotRoutes,
+    fallback: api.callback(),
+    open: () => readiness.accepting && !rateLimiter.isOn() && !drills.anyActive(),
+    recorder,
+  });
+  return { api: hotPath, ops: ops.callback(), readiness, checkDatabase };
 }

@@ -35,8 +35,8 @@ async function main() {
   connectInBackground(redis, logger);
 
   const app = createApp({ config, db, redis, metrics, logger, requestContext, drills });
-  const api = await listen(app.api.callback(), config.http.port);
-  const ops = await listen(app.ops.callback(), config.http.opsPort);
+  const api = await listen(app.api, config.http.port);
+  const ops = await listen(app.ops, config.http.opsPort);
   logger.info('orders service listening', { port: portOf(api), opsPort: portOf(ops) });
   // Keeps db_up current between readiness probes, for the database alert.
   const databaseCheck = setInterval(() => void app.checkDatabase(), DATABASE_CHECK_INTERVAL_MS);

@@ -42,8 +42,8 @@ async function main() {
   const redis = createRedis(config.redis, metrics, logger);
   connectInBackground(redis, logger);
   const app = createApp({ config, db: withoutRollup, redis, metrics, logger, requestContext, drills });
-  await listen(app.api.callback(), config.http.port);
-  await listen(app.ops.callback(), config.http.opsPort);
+  await listen(app.api, config.http.port);
+  await listen(app.ops, config.http.opsPort);
   logger.info('bench: service without the rollup listening', { port: config.http.port, opsPort: config.http.opsPort });
   process.once('SIGTERM', () => {
     void Promise.allSettled([redis.close(), db.close()]).then(() => process.exit(0));

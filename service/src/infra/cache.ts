@@ -4,31 +4,59 @@ import type { RedisClient } from './redis';
 
 export interface JsonCache {
   /**
-   * Cache-aside read of a serialized JSON value. Concurrent misses of one key share a single `load`
-   * (single flight), so an expiry under load costs one database aggregate. Redis failures fall through to `load`.
+   * Cache-aside read of a serialized JSON value, as bytes ready to send. Looks in this process's memory, then in
+   * Redis, then runs `load`. Concurrent misses of one key share a single `load` (single flight), so an expiry under
+   * load costs one database aggregate. Redis failures fall through to `load`.
    */
-  getOrLoad(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<string>;
+  getOrLoad(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<Buffer>;
+  /** The value if this process has it in memory and it has not expired (counted as a hit), else undefined. */
+  peek(key: string): Buffer | undefined;
 }
 
 interface Flight {
-  value: Promise<string>;
+  value: Promise<Buffer>;
   settled: boolean;
 }
 
+interface Remembered {
+  bytes: Buffer;
+  /** performance.now() at which the Redis copy expires too. */
+  expiresAt: number;
+}
+
+/**
+ * Two tiers. Redis is shared by every instance; this process keeps what it read or computed in memory until the
+ * moment the Redis copy expires (the remaining TTL is read with the value), so whichever tier serves a value, it
+ * is never older than one TTL. A hit in memory costs no round trip, which is what lets the hot path run close to
+ * a bare HTTP server, and keeps serving through a Redis outage until that expiry.
+ */
 export function createJsonCache(
   name: string,
   redis: RedisClient,
-  options: { commandTimeoutMs: number; bypass?: () => boolean },
+  options: { commandTimeoutMs: number; bypass?: () => boolean; maxRememberedKeys?: number },
   metrics: Metrics,
   logger: Logger,
 ): JsonCache {
   const flights = new Map<string, Flight>();
+  const memory = new Map<string, Remembered>();
+  const maxRememberedKeys = options.maxRememberedKeys ?? 1_000;
   const hit = metrics.cacheRequests.labels(name, 'hit');
   const miss = metrics.cacheRequests.labels(name, 'miss');
   const failed = metrics.cacheRequests.labels(name, 'error');
 
+  function remember(key: string, bytes: Buffer, ttlMs: number): void {
+    if (ttlMs <= 0) return;
+    if (memory.size >= maxRememberedKeys && !memory.has(key)) {
+      const now = performance.now();
+      for (const [k, entry] of memory) if (entry.expiresAt <= now) memory.delete(k);
+      // Still full of live entries: forget the oldest one.
+      if (memory.size >= maxRememberedKeys) memory.delete(memory.keys().next().value!);
+    }
+    memory.set(key, { bytes, expiresAt: performance.now() + ttlMs });
+  }
+
   /**
-   * Runs a Redis command for at most the command timeout; a reply that comes later is dropped. Failures of
+   * Runs Redis commands for at most the command timeout; a reply that comes later is dropped. Failures of
    * look-ups (GET) are counted as cache errors; a failed write only means the next request loads again.
    */
   async function bounded<T>(command: 'GET' | 'SET', run: () => Promise<T>): Promise<T | undefined> {
@@ -51,39 +79,57 @@ export function createJsonCache(
     }
   }
 
-  function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<string> {
-    const flight: Flight = { value: load(), settled: false };
+  function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<Buffer> {
+    const flight: Flight = { value: load().then((json) => Buffer.from(json)), settled: false };
     flights.set(key, flight);
     // Waiters get the value as soon as it is loaded; the flight stays until Redis has it (or the write gives up),
     // so a request arriving between the load and the write reuses this value instead of loading again.
     flight.value
-      .then(async (value) => {
+      .then(async (bytes) => {
         flight.settled = true;
-        await bounded('SET', () => redis.set(key, value, { expiration: { type: 'EX', value: ttlSeconds } }));
+        remember(key, bytes, ttlSeconds * 1000);
+        await bounded('SET', () => redis.set(key, bytes, { expiration: { type: 'EX', value: ttlSeconds } }));
       })
       .catch(() => undefined)
       .finally(() => flights.delete(key));
     return flight.value;
   }
 
+  function peek(key: string): Buffer | undefined {
+    const remembered = memory.get(key);
+    if (!remembered) return undefined;
+    if (remembered.expiresAt <= performance.now()) {
+      memory.delete(key);
+      return undefined;
+    }
+    hit.inc();
+    return remembered.bytes;
+  }
+
   return {
+    peek: (key) => (options.bypass?.() ? undefined : peek(key)),
     async getOrLoad(key, ttlSeconds, load) {
       if (options.bypass?.()) {
         // Caching "not applied" (a drill): every request computes the value, as before the cache existed.
         miss.inc();
-        return load();
+        return Buffer.from(await load());
       }
+      const remembered = peek(key);
+      if (remembered) return remembered;
       const flight = flights.get(key);
       if (flight) {
         (flight.settled ? hit : miss).inc();
         return flight.value;
       }
-      const cached = await bounded('GET', () => redis.get(key));
-      if (typeof cached === 'string') {
+      // Both commands go out in one write, so the remaining TTL costs no extra round trip.
+      const cached = await bounded('GET', () => Promise.all([redis.get(key), redis.pTTL(key)]));
+      if (cached && typeof cached[0] === 'string') {
         hit.inc();
-        return cached;
+        const bytes = Buffer.from(cached[0]);
+        remember(key, bytes, cached[1]);
+        return bytes;
       }
-      if (cached === null) miss.inc();
+      if (cached) miss.inc();
       // Another request may have started the load while this one waited for Redis.
       return flights.get(key)?.value ?? loadOnce(key, ttlSeconds, load);
     },

@@ -25,6 +25,7 @@ const empty = (): DrillState => ({ queryLatencyMs: {}, cacheBypass: [], failingR
 
 export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean) {
   let state = empty();
+  let anyActive = false;
   const delayByQueryName = new Map<string, number>();
 
   function publish() {
@@ -36,6 +37,7 @@ export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean)
     }
     metrics.faultDrillActive.labels('popular_cache_bypass').set(state.cacheBypass.includes('popular_products') ? 1 : 0);
     metrics.faultDrillActive.labels('route_errors').set(state.failingRoutes.length > 0 ? 1 : 0);
+    anyActive = enabled && (delayByQueryName.size > 0 || state.cacheBypass.length > 0 || state.failingRoutes.length > 0);
   }
   if (enabled) publish();
 
@@ -54,6 +56,8 @@ export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean)
       logger.warn('drill cleared', { drill: state });
       return structuredClone(state);
     },
+    /** Whether any drill is on; cheap enough for every request. */
+    anyActive: (): boolean => anyActive,
     /** Names of the active drills, for log lines; empty when none. */
     active(): string[] {
       if (!enabled) return [];

@@ -73,6 +73,27 @@ describe('traffic limiting', () => {
     expect(sample(await scrape(t.app.ops), 'rate_limit_requests_per_second')).toBe(0);
   });
 
+  test('also limits a ranking the process holds in memory, and a drill fails it too', async () => {
+    const warm = [await get(`${t.app.api}/api/orders/popular?days=6`), await get(`${t.app.api}/api/orders/popular?days=6`)];
+    expect(warm.map((r) => r.status)).toEqual([200, 200]);
+
+    await admin('PUT', '/admin/rate-limit', { requestsPerSecond: 1, burst: 2 });
+    try {
+      const limited = await Promise.all(Array.from({ length: 10 }, () => get(`${t.app.api}/api/orders/popular?days=6`)));
+      expect(limited.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(7);
+    } finally {
+      await admin('DELETE', '/admin/rate-limit');
+    }
+
+    await admin('PUT', '/admin/drills', { failingRoutes: ['GET /api/orders/popular'] });
+    try {
+      expect((await get(`${t.app.api}/api/orders/popular?days=6`)).status).toBe(500);
+    } finally {
+      await admin('DELETE', '/admin/drills');
+    }
+    expect((await get(`${t.app.api}/api/orders/popular?days=6`)).body).toEqual(warm[0]!.body);
+  });
+
   test.each([{ requestsPerSecond: 0 }, { requestsPerSecond: -1 }, { requestsPerSecond: '5' }, { rps: 5 }])('rejects %j with 400', async (body) => {
     const response = await admin('PUT', '/admin/rate-limit', body);
     expect(response.status).toBe(400);

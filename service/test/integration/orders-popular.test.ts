@@ -1,7 +1,7 @@
 import { pastSale } from '../support/fixtures';
 import { get, post } from '../support/http';
 import { sample, scrape } from '../support/metrics';
-import { useTestApp } from '../support/test-app';
+import { startTestApp, useTestApp } from '../support/test-app';
 
 const TTL_SECONDS = 2;
 const t = useTestApp({ POPULAR_CACHE_TTL_SECONDS: String(TTL_SECONDS), BUSINESS_TIMEZONE: 'Asia/Seoul' });
@@ -74,19 +74,19 @@ describe('GET /api/orders/popular', () => {
     expect(response.body.error.code).toBe('VALIDATION_FAILED');
   });
 
-  test('is served from Redis after the first request, and a cancelled order leaves the ranking within one TTL', async () => {
+  test('is cached after the first request, and a cancelled order leaves the ranking within one TTL', async () => {
     const userId = await t.given.user(1_000_000);
     const [top, next] = [await t.given.product(), await t.given.product()];
     const topOrder = await order(userId, [[top, 10]]);
     await order(userId, [[next, 5]]);
     const before = await scrape(t.app.ops);
 
-    const first = await popular('?days=1');
-    const second = await popular('?days=1');
+    const first = await popular('?days=2&limit=4');
+    const second = await popular('?days=2&limit=4');
     await post(`${t.app.api}/api/orders/${topOrder}/cancel`);
-    const withinTtl = await popular('?days=1');
+    const withinTtl = await popular('?days=2&limit=4');
     await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 200));
-    const afterTtl = await popular('?days=1');
+    const afterTtl = await popular('?days=2&limit=4');
 
     const after = await scrape(t.app.ops);
     const delta = (result: string) =>
@@ -98,7 +98,58 @@ describe('GET /api/orders/popular', () => {
     expect(afterTtl.body.products.map((p: { productId: number }) => p.productId)).toEqual([next]);
     expect(delta('miss')).toBe(2);
     expect(delta('hit')).toBe(2);
-    expect(await t.app.redis.ttl('popular:v1:Asia/Seoul:1:5')).toBeGreaterThan(0);
+    expect(await t.app.redis.ttl('popular:v1:Asia/Seoul:2:4')).toBeGreaterThan(0);
+  });
+
+  test('another instance serves the ranking from Redis, and keeps it in memory only until the Redis copy expires', async () => {
+    const userId = await t.given.user(1_000_000);
+    await order(userId, [[await t.given.product(), 4]]);
+    const other = await startTestApp({
+      DATABASE_URL: t.app.config.database.url,
+      REDIS_URL: t.app.config.redis.url,
+      POPULAR_CACHE_TTL_SECONDS: String(TTL_SECONDS),
+      BUSINESS_TIMEZONE: 'Asia/Seoul',
+    });
+    try {
+      const count = async (result: string) =>
+        sample(await scrape(other.ops), 'cache_requests_total', { cache: 'popular_products', result }) ?? 0;
+      const aggregates = async () =>
+        sample(await scrape(other.ops), 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' }) ?? 0;
+
+      const computed = await popular('?days=4&limit=3');
+      await new Promise((resolve) => setTimeout(resolve, (TTL_SECONDS * 1000) / 2));
+      const fromRedis = await get(`${other.api}/api/orders/popular?days=4&limit=3`);
+      const fromMemory = await get(`${other.api}/api/orders/popular?days=4&limit=3`);
+      const [hits, misses, loads] = [await count('hit'), await count('miss'), await aggregates()];
+      // Half a TTL later the Redis copy has expired; a copy kept for a full TTL from its own read would not have.
+      await new Promise((resolve) => setTimeout(resolve, (TTL_SECONDS * 1000) / 2 + 200));
+      await get(`${other.api}/api/orders/popular?days=4&limit=3`);
+
+      expect(fromRedis.body).toEqual(computed.body);
+      expect(fromMemory.body).toEqual(computed.body);
+      expect([hits, misses, loads]).toEqual([2, 0, 0]);
+      expect([await count('miss'), await aggregates()]).toEqual([1, 1]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('a ranking answered from memory carries the same headers and bytes as the computed one, and is measured alike', async () => {
+    const measured = async () =>
+      sample(await scrape(t.app.ops), 'http_server_request_duration_seconds_count', {
+        http_request_method: 'GET', http_route: '/api/orders/popular', http_response_status_code: '200',
+      }) ?? 0;
+    const before = await measured();
+
+    const computed = await fetch(`${t.app.api}/api/orders/popular?days=5&limit=2`);
+    const remembered = await fetch(`${t.app.api}/api/orders/popular?days=5&limit=2`, { headers: { 'X-Request-Id': 'from-memory' } });
+
+    const headersOf = (response: Response) =>
+      Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id'].includes(name)));
+    expect(headersOf(remembered)).toEqual(headersOf(computed));
+    expect(remembered.headers.get('x-request-id')).toBe('from-memory');
+    expect(Buffer.from(await remembered.arrayBuffer())).toEqual(Buffer.from(await computed.arrayBuffer()));
+    expect((await measured()) - before).toBe(2);
   });
 
   test('200 concurrent requests on an empty cache run the ranking query once (single flight)', async () => {

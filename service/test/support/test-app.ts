@@ -115,7 +115,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     // Tests of a missing Redis start without one.
   }
   const app = createApp({ config, db, redis, metrics, logger, requestContext, drills });
-  const servers: http.Server[] = [await listen(app.api.callback(), 0, '127.0.0.1'), await listen(app.ops.callback(), 0, '127.0.0.1')];
+  const servers: http.Server[] = [await listen(app.api, 0, '127.0.0.1'), await listen(app.ops, 0, '127.0.0.1')];
 
   return {
     api: `http://127.0.0.1:${portOf(servers[0]!)}`,

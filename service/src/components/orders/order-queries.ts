@@ -10,6 +10,7 @@ export function createOrderQueries(deps: {
   businessTimeZone: string;
 }) {
   const { orders, popularCache, popularCacheTtlSeconds, businessTimeZone } = deps;
+  const popularKey = (days: number, limit: number) => `popular:v1:${businessTimeZone}:${days}:${limit}`;
 
   return {
     async statusOfOrder(orderId: number): Promise<OrderStatusView> {
@@ -27,11 +28,16 @@ export function createOrderQueries(deps: {
       return { userId, orders: found };
     },
 
-    /** The ranking as serialized JSON, so a cache hit is sent as stored bytes without parsing or re-serializing. */
-    popularProductsJson(days: number, limit: number): Promise<string> {
-      return popularCache.getOrLoad(`popular:v1:${businessTimeZone}:${days}:${limit}`, popularCacheTtlSeconds, async () =>
+    /** The ranking as serialized JSON bytes, so a cache hit is sent as stored without parsing or re-serializing. */
+    popularProductsJson(days: number, limit: number): Promise<Buffer> {
+      return popularCache.getOrLoad(popularKey(days, limit), popularCacheTtlSeconds, async () =>
         JSON.stringify(await orders.popularProducts(days, limit, businessTimeZone)),
       );
+    },
+
+    /** The ranking's bytes if this process holds them in memory right now; never waits. */
+    popularProductsJsonInMemory(days: number, limit: number): Buffer | undefined {
+      return popularCache.peek(popularKey(days, limit));
     },
   };
 }

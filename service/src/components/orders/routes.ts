@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { readJsonBody } from '../../lib/http/json-body';
-import { idNumber, idParam, intParam, validate } from '../../lib/http/validate';
+import { idNumber, idParam, intParam, rememberedQuery, validate } from '../../lib/http/validate';
+import { JSON_CONTENT_TYPE, type HotRoute } from '../../lib/http/hot-path';
 import type { CancelOrder } from './cancel-order';
 import type { OrderQueries } from './order-queries';
 import type { PlaceOrder } from './place-order';
@@ -38,10 +39,11 @@ const statusQuery = z
 
 const popularQuery = z.strictObject({ days: intParam(1, 30, 3), limit: intParam(1, 50, 5) });
 
+/** Registers the order routes, and returns those the hot path may answer from memory. */
 export function registerOrderRoutes(
   router: Router,
   deps: { placeOrder: PlaceOrder; cancelOrder: CancelOrder; queries: OrderQueries },
-): void {
+): HotRoute[] {
   const { placeOrder, cancelOrder, queries } = deps;
 
   router.post('/api/orders', async (ctx) => {
@@ -66,10 +68,20 @@ export function registerOrderRoutes(
         : await queries.statusOfUserOrders(query.userId!, query.limit);
   });
 
+  const popularQueries = rememberedQuery(popularQuery);
   router.get('/api/orders/popular', async (ctx) => {
-    const { days, limit } = validate(popularQuery, ctx.query, 'query');
-    ctx.type = 'application/json';
+    const { days, limit } = popularQueries.of(ctx);
+    ctx.set('Content-Type', JSON_CONTENT_TYPE);
     ctx.body = await queries.popularProductsJson(days, limit);
   });
 
+  return [
+    {
+      path: '/api/orders/popular',
+      cached(querystring) {
+        const query = popularQueries.known(querystring);
+        return query && queries.popularProductsJsonInMemory(query.days, query.limit);
+      },
+    },
+  ];
 }

@@ -1,18 +1,18 @@
 import type { Middleware } from 'koa';
 
-const HEADERS: Record<string, string> = {
+/** A JSON API serves no documents: forbid everything a browser could do with its responses. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Cache-Control': 'no-store',
-};
+});
 
-/** A JSON API serves no documents: forbid everything a browser could do with its responses. */
 export function securityHeaders(): Middleware {
   return (ctx, next) => {
-    ctx.set(HEADERS);
+    ctx.set(SECURITY_HEADERS);
     return next();
   };
 }

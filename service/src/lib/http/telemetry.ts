@@ -5,11 +5,22 @@ import type { Drills } from '../../ops/drills';
 
 type Observer = { observe(value: number): void };
 
+export interface AnsweredRequest {
+  method: string;
+  /** The route template; unmatched paths share one value so a scanner cannot create unbounded series. */
+  route: string;
+  path: string;
+  status: number;
+  seconds: number;
+  requestId: string | undefined;
+}
+
 /**
- * Measures every request of the public API and logs the ones on-call needs: failed or slow requests always,
- * every request when the log level is debug. Child histograms are cached so the hot path does no label hashing.
+ * Measures every answered request of the public API and logs the ones on-call needs: failed or slow requests
+ * always, every request when the log level is debug. Shared by the Koa middleware and the hot path, so both are
+ * measured and logged alike. Child histograms are cached so recording does no label hashing.
  */
-export function requestTelemetry(metrics: Metrics, logger: Logger, slowRequestMs: number, drills: Drills): Middleware {
+export function createRequestRecorder(metrics: Metrics, logger: Logger, slowRequestMs: number, drills: Drills) {
   const observers = new Map<string, Observer>();
   const observerFor = (method: string, route: string, status: number): Observer => {
     const key = `${method} ${route} ${status}`;
@@ -22,18 +33,10 @@ export function requestTelemetry(metrics: Metrics, logger: Logger, slowRequestMs
   };
   const accessLog = logger.isDebugEnabled();
 
-  return async (ctx, next) => {
-    const started = process.hrtime.bigint();
-    metrics.httpActive.inc();
-    try {
-      await next();
-    } finally {
-      metrics.httpActive.dec();
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      // Unmatched paths share one label value so a scanner cannot create unbounded series.
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      const status = ctx.status;
-      observerFor(ctx.method, route, status).observe(seconds);
+  return {
+    record(request: AnsweredRequest): void {
+      const { method, route, status, seconds } = request;
+      observerFor(method, route, status).observe(seconds);
 
       const durationMs = Math.round(seconds * 1000);
       const slow = durationMs >= slowRequestMs;
@@ -43,8 +46,39 @@ export function requestTelemetry(metrics: Metrics, logger: Logger, slowRequestMs
         const level = status >= 500 ? 'error' : failed || slow ? 'warn' : 'debug';
         const message = status >= 400 ? 'request failed' : slow ? 'slow request' : 'request';
         const drill = drills.active();
-        logger.log(level, message, { method: ctx.method, route, path: ctx.path, status, durationMs, ...(drill.length ? { drill } : {}) });
+        logger.log(level, message, {
+          method,
+          route,
+          path: request.path,
+          status,
+          durationMs,
+          requestId: request.requestId,
+          ...(drill.length ? { drill } : {}),
+        });
       }
+    },
+  };
+}
+
+export type RequestRecorder = ReturnType<typeof createRequestRecorder>;
+
+/** The Koa side of the recorder: wraps everything below it, so errors turned into responses are recorded as such. */
+export function requestTelemetry(recorder: RequestRecorder, metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    metrics.httpActive.inc();
+    try {
+      await next();
+    } finally {
+      metrics.httpActive.dec();
+      recorder.record({
+        method: ctx.method,
+        route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched',
+        path: ctx.path,
+        status: ctx.status,
+        seconds: (performance.now() - started) / 1000,
+        requestId: ctx.state.requestId as string | undefined,
+      });
     }
   };
 }

@@ -34,3 +34,25 @@ export const intParam = (min: number, max: number, fallback: number) =>
 
 /** A positive integer id sent as a JSON number. */
 export const idNumber = z.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive').max(MAX_ID, 'is too large');
+
+/**
+ * Validates a route's query string once per distinct string and remembers the result (frozen), so a hot route that
+ * shoppers call with the same few query strings skips parsing, and the hot path can tell a known-good query string
+ * without parsing at all. Only successes are remembered, at most `maxRemembered`.
+ */
+export function rememberedQuery<Schema extends z.ZodType>(schema: Schema, maxRemembered = 1_000) {
+  type Query = Readonly<z.output<Schema>>;
+  const remembered = new Map<string, Query>();
+  return {
+    /** The validated query of a request, or 400 VALIDATION_FAILED. */
+    of(ctx: { querystring: string; query: unknown }): Query {
+      const known = remembered.get(ctx.querystring);
+      if (known !== undefined) return known;
+      const parsed: Query = Object.freeze(validate(schema, ctx.query, 'query'));
+      if (remembered.size < maxRemembered) remembered.set(ctx.querystring, parsed);
+      return parsed;
+    },
+    /** The validated query of a raw query string seen before, else undefined. */
+    known: (querystring: string): Query | undefined => remembered.get(querystring),
+  };
+}
