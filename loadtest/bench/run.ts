@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { createClient } from 'redis';
@@ -453,12 +453,23 @@ async function mixedLoad(ctx: Ctx) {
   await mixedRun(WARMUP_S);
   await floorRun(WARMUP_S);
   const runs = { popular: [] as LoadRun[], byOrderId: [] as LoadRun[], byUserId: [] as LoadRun[], floor: [] as LoadRun[] };
-  const inside: { loopDelayP99Ms: number; loopDelayMaxMs: number; gcMs: number; gcPausesOver10Ms: number; statusQueriesOver10MsShare: number }[] = [];
+  const inside: {
+    loopDelayP99Ms: number;
+    loopDelayMaxMs: number;
+    gcMs: number;
+    gcPausesOver10Ms: number;
+    statusQueriesOver10MsShare: number;
+    generatorLoopDelayMaxMs: number;
+  }[] = [];
   const statusQueries = ['order_status_by_id', 'order_status_by_user'];
   try {
     for (let i = 0; i < MIXED_RUNS; i++) {
       const before = await scrape(PORTS.service.ops); // also resets the service's event-loop delay histogram
+      // The generator's own stalls delay sending and reading; they count in the latencies, so they are watched too.
+      const generatorDelay = monitorEventLoopDelay({ resolution: 5 });
+      generatorDelay.enable();
       const [p, o, u] = await mixedRun(RUN_S);
+      generatorDelay.disable();
       const after = await scrape(PORTS.service.ops);
       runs.popular.push(p);
       runs.byOrderId.push(o);
@@ -473,6 +484,7 @@ async function mixedLoad(ctx: Ctx) {
         gcMs: delta('nodejs_gc_duration_seconds_sum') * 1000,
         gcPausesOver10Ms: delta('nodejs_gc_duration_seconds_count') - delta('nodejs_gc_duration_seconds_bucket', { le: '0.01' }),
         statusQueriesOver10MsShare: queries ? 1 - fast / queries : Number.NaN,
+        generatorLoopDelayMaxMs: generatorDelay.max / 1e6,
       });
       const floor = await floorRun(RUN_S);
       runs.floor.push(...floor);
@@ -492,6 +504,7 @@ async function mixedLoad(ctx: Ctx) {
     gcMsPerSecond: median(inside.map((x) => x.gcMs)) / RUN_S,
     gcPausesOver10Ms: inside.reduce((n, x) => n + x.gcPausesOver10Ms, 0),
     statusQueriesOver10MsShare: median(inside.map((x) => x.statusQueriesOver10MsShare)),
+    generatorLoopDelayMaxMs: inside.map((x) => x.generatorLoopDelayMaxMs),
   };
   const totalRps = m.popular.requestsPerSecond + m.byOrderId.requestsPerSecond + m.byUserId.requestsPerSecond;
   ctx.details.mixed = { ratePerEndpoint: rate, maxConnectionsPerEndpoint: c, ...m, floorP99Ms: floorP99, insideTheService: inside, diagnostics: diag };
