@@ -89,7 +89,7 @@ export function markdownReport(report: Report): string {
     '',
     `- **Machine:** ${machineLine(report.machine)}`,
     `- **Data:** ${dataLine(report.data)}; ${seed}`,
-    `- **Method:** every figure is the median of ${String(report.settings.runs)} runs (the mixed load of #6: ${String(report.settings.mixedRuns ?? report.settings.runs)}) after a warm-up; A/B are measured in the same invocation, back to back (the throughput rounds interleave all servers).`,
+    `- **Method:** every figure is the median of ${String(report.settings.runs)} runs (the throughput rounds of #2/#3: ${String(report.settings.throughputRuns ?? report.settings.runs)}; the mixed load of #6: ${String(report.settings.mixedRuns ?? report.settings.runs)}) after a warm-up; A/B are measured in the same invocation, back to back (the throughput rounds interleave all servers).`,
     '',
     markdownTable(report.rows),
     '',

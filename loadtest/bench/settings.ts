@@ -9,6 +9,8 @@ export const TARGETS = {
   incidentLatencyMs: THRESHOLDS.latencySeconds * 1000,
   /** Cached popular throughput as a fraction of a bare node:http server sending the same bytes. */
   ceilingFraction: 0.6,
+  /** Throughput lost to metrics and default logging, against the same service with them off. */
+  instrumentationLoss: 0.05,
   /** p99 of popular when every request misses the cache and reads the rollup. */
   coldPathP99Ms: 100,
   /** Database aggregates run for one burst of concurrent requests right after the cache key expired. */
@@ -25,6 +27,8 @@ export const TARGETS = {
 export const LOAD = {
   /** Measured runs per case; the reported figure is the median of the runs. */
   runs: 3,
+  /** Rounds of the throughput comparisons (2, 3): every server once per round; five servers on a noisy machine. */
+  throughputRuns: 5,
   runSeconds: 5,
   warmupSeconds: 2,
   /** Closed-loop connections for the throughput comparisons (2, 3). */
@@ -66,7 +70,7 @@ export const SEED = { users: 100_000, products: 2_000, orders: 1_000_000, days: 
 /** Ports of the processes the bench starts; away from the defaults (3000/9464) and the load tests (3100/9565). */
 export const PORTS = {
   service: { api: 4711, ops: 4712 },
-  serviceLogError: { api: 4721, ops: 4722 },
+  serviceUninstrumented: { api: 4721, ops: 4722 },
   serviceLogDebug: { api: 4731, ops: 4732 },
   serviceDrills: { api: 4741, ops: 4742 },
   serviceShortTtl: { api: 4791, ops: 4792 },
