@@ -13,11 +13,6 @@ export interface JsonCache {
   peek(key: string): Buffer | undefined;
 }
 
-interface Flight {
-  value: Promise<Buffer>;
-  settled: boolean;
-}
-
 interface Remembered {
   bytes: Buffer;
   /** performance.now() at which the Redis copy expires too. */
@@ -37,7 +32,8 @@ export function createJsonCache(
   metrics: Metrics,
   logger: Logger,
 ): JsonCache {
-  const flights = new Map<string, Flight>();
+  /** Loads in progress, by key: concurrent misses wait for the same one. */
+  const flights = new Map<string, Promise<Buffer>>();
   const memory = new Map<string, Remembered>();
   const maxRememberedKeys = options.maxRememberedKeys ?? 1_000;
   const hit = metrics.cacheRequests.labels(name, 'hit');
@@ -80,19 +76,18 @@ export function createJsonCache(
   }
 
   function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<Buffer> {
-    const flight: Flight = { value: load().then((json) => Buffer.from(json)), settled: false };
+    const flight = load().then((json) => Buffer.from(json));
     flights.set(key, flight);
-    // Waiters get the value as soon as it is loaded; the flight stays until Redis has it (or the write gives up),
-    // so a request arriving between the load and the write reuses this value instead of loading again.
-    flight.value
-      .then(async (bytes) => {
-        flight.settled = true;
+    // Memory has the value before any waiter resumes, so a request arriving after the load finds it there; Redis
+    // gets it in the background (a failed write only means another instance loads again).
+    flight
+      .then((bytes) => {
         remember(key, bytes, ttlSeconds * 1000);
-        await bounded('SET', () => redis.set(key, bytes, { expiration: { type: 'EX', value: ttlSeconds } }));
+        void bounded('SET', () => redis.set(key, bytes, { expiration: { type: 'EX', value: ttlSeconds } }));
       })
       .catch(() => undefined)
       .finally(() => flights.delete(key));
-    return flight.value;
+    return flight;
   }
 
   function peek(key: string): Buffer | undefined {
@@ -118,8 +113,8 @@ export function createJsonCache(
       if (remembered) return remembered;
       const flight = flights.get(key);
       if (flight) {
-        (flight.settled ? hit : miss).inc();
-        return flight.value;
+        miss.inc();
+        return flight;
       }
       // Both commands go out in one write, so the remaining TTL costs no extra round trip.
       const cached = await bounded('GET', () => Promise.all([redis.get(key), redis.pTTL(key)]));
@@ -131,7 +126,7 @@ export function createJsonCache(
       }
       if (cached) miss.inc();
       // Another request may have started the load while this one waited for Redis.
-      return flights.get(key)?.value ?? loadOnce(key, ttlSeconds, load);
+      return flights.get(key) ?? loadOnce(key, ttlSeconds, load);
     },
   };
 }

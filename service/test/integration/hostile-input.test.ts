@@ -465,6 +465,12 @@ function pathId(raw: string): PathId {
   return { route: true, id: validId(decoded) ? Number(decoded) : undefined };
 }
 
+/** The answer to a path segment meant as an id: no route, 400 on params.id, or what `found` says for a valid id. */
+function idAnswer<T>(path: PathId, found: (id: number) => T): T | Expected {
+  if (!path.route) return NO_ROUTE;
+  return path.id === undefined ? invalid('params.id') : found(path.id);
+}
+
 /**
  * For a route that ends in the id: the router may take one trailing slash as the same route; either that or
  * "no such route" is a documented answer.
@@ -572,13 +578,7 @@ describe('hostile input never gets a 5xx, always gets the documented error body,
     await run(pathSegment, 300, async (segment) => {
       const reply = await send('GET', `/api/products/${segment}`);
       const expected = lastSegmentAnswers(segment, (path) =>
-        !path.route
-          ? NO_ROUTE
-          : path.id === undefined
-            ? invalid('params.id')
-            : state.products.has(path.id)
-              ? ok()
-              : notFound('PRODUCT_NOT_FOUND'),
+        idAnswer(path, (id) => (state.products.has(id) ? ok() : notFound('PRODUCT_NOT_FOUND'))),
       );
       expectAnswer(reply, expected, `GET /api/products/${segment}`);
     });
@@ -588,14 +588,7 @@ describe('hostile input never gets a 5xx, always gets the documented error body,
   test('GET /api/users/:id/balance', async () => {
     await run(pathSegment, 300, async (segment) => {
       const reply = await send('GET', `/api/users/${segment}/balance`);
-      const path = pathId(segment);
-      const expected = !path.route
-        ? NO_ROUTE
-        : path.id === undefined
-          ? invalid('params.id')
-          : state.users.has(path.id)
-            ? ok()
-            : notFound('USER_NOT_FOUND');
+      const expected = idAnswer(pathId(segment), (id) => (state.users.has(id) ? ok() : notFound('USER_NOT_FOUND')));
       expectAnswer(reply, expected, `GET /api/users/${segment}/balance`);
     });
     await expectDatabaseUnchanged('GET /api/users/:id/balance');
@@ -607,12 +600,7 @@ describe('hostile input never gets a 5xx, always gets the documented error body,
       const headers: Record<string, string> = ct.value === undefined ? {} : { 'content-type': ct.value };
       const reply = await send('POST', `/api/users/${segment}/balance/charge`, { headers, body: text });
       const what = `POST /api/users/${segment}/balance/charge  content-type=${JSON.stringify(ct.value)}  body=${JSON.stringify(text)}`;
-      const path = pathId(segment);
-      const expected = !path.route
-        ? NO_ROUTE
-        : path.id === undefined
-          ? invalid('params.id')
-          : bodyAnswers(ct, text, chargeAnswer(path.id));
+      const expected = idAnswer(pathId(segment), (id) => bodyAnswers(ct, text, chargeAnswer(id)));
       expectAnswer(reply, expected, what);
       expectNoPrototypePollution(what);
       await expectDatabaseUnchanged(what);
@@ -634,14 +622,9 @@ describe('hostile input never gets a 5xx, always gets the documented error body,
   test('POST /api/orders/:id/cancel', async () => {
     await run(pathSegment, 300, async (segment) => {
       const reply = await send('POST', `/api/orders/${segment}/cancel`);
-      const path = pathId(segment);
-      const expected = !path.route
-        ? NO_ROUTE
-        : path.id === undefined
-          ? invalid('params.id')
-          : state.orders.has(path.id)
-            ? conflict('ORDER_NOT_CANCELLABLE')
-            : notFound('ORDER_NOT_FOUND');
+      const expected = idAnswer(pathId(segment), (id) =>
+        state.orders.has(id) ? conflict('ORDER_NOT_CANCELLABLE') : notFound('ORDER_NOT_FOUND'),
+      );
       expectAnswer(reply, expected, `POST /api/orders/${segment}/cancel`);
       await expectDatabaseUnchanged(`POST /api/orders/${segment}/cancel`);
     });
