@@ -90,15 +90,20 @@ export function createJsonCache(
     return flight;
   }
 
-  function peek(key: string): Buffer | undefined {
+  function inMemory(key: string): Buffer | undefined {
     const remembered = memory.get(key);
     if (!remembered) return undefined;
     if (remembered.expiresAt <= performance.now()) {
       memory.delete(key);
       return undefined;
     }
-    hit.inc();
     return remembered.bytes;
+  }
+
+  function peek(key: string): Buffer | undefined {
+    const bytes = inMemory(key);
+    if (bytes) hit.inc();
+    return bytes;
   }
 
   return {
@@ -125,8 +130,8 @@ export function createJsonCache(
         return bytes;
       }
       if (cached) miss.inc();
-      // Another request may have started the load while this one waited for Redis.
-      return flights.get(key) ?? loadOnce(key, ttlSeconds, load);
+      // While this request waited for Redis, another may have loaded the value (it is in memory) or be loading it.
+      return inMemory(key) ?? flights.get(key) ?? loadOnce(key, ttlSeconds, load);
     },
   };
 }

@@ -134,6 +134,29 @@ describe('GET /api/orders/popular', () => {
     }
   });
 
+  test('200 concurrent requests as the cached ranking expires run the ranking query once, three times over', async () => {
+    const userId = await t.given.user(1_000_000);
+    await order(userId, [[await t.given.product(), 2]]);
+    const queries = async () =>
+      sample(await scrape(t.app.ops), 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' }) ?? 0;
+    const key = 'popular:v1:Asia/Seoul:6:2';
+
+    const aggregates = [];
+    for (let trial = 0; trial < 3; trial++) {
+      await popular('?days=6&limit=2');
+      let pttl = await t.app.redis.pTTL(key);
+      while (pttl <= 0) pttl = await new Promise((resolve) => setTimeout(resolve, 10)).then(() => t.app.redis.pTTL(key));
+      const before = await queries();
+      // Just after both tiers expire: some requests find nothing in memory and still wait on Redis when the load ends.
+      await new Promise((resolve) => setTimeout(resolve, pttl + 5));
+      const responses = await Promise.all(Array.from({ length: 200 }, () => popular('?days=6&limit=2')));
+      expect(responses.every((r) => r.status === 200)).toBe(true);
+      aggregates.push((await queries()) - before);
+    }
+
+    expect(aggregates).toEqual([1, 1, 1]);
+  });
+
   test('a ranking answered from memory carries the same headers and bytes as the computed one, and is measured alike', async () => {
     const measured = async () =>
       sample(await scrape(t.app.ops), 'http_server_request_duration_seconds_count', {
