@@ -1,8 +1,15 @@
-import type { PanelRef } from '../monitoring/grafana/links';
-import { ALL_HOT_QUERIES } from '../service/src/telemetry/hot-queries';
-import { THRESHOLDS as T, WINDOWS as W } from './thresholds';
+import {
+  ALL_HOT_QUERIES,
+  JOB,
+  KEY_ROUTES,
+  POPULAR_ROUTE,
+  STATUS_ROUTE,
+  THRESHOLDS as T,
+  WINDOWS as W,
+  type PanelRef,
+  type Severity,
+} from '../contract';
 
-export type Severity = 'critical' | 'major' | 'minor';
 
 export interface AlertDefinition {
   name: string;
@@ -20,15 +27,10 @@ export interface AlertDefinition {
   instanceLabels?: string[];
 }
 
-export const JOB = 'orders';
 const api = `job="${JOB}"`;
 const requests = (selector = '') => `http_server_request_duration_seconds_count{${api}${selector}}`;
 const rate = (metric: string, window: string = W.requests) => `rate(${metric}[${window}])`;
 
-export const POPULAR_ROUTE = '/api/orders/popular';
-export const STATUS_ROUTE = '/api/orders/status';
-/** The key endpoints whose failures are a Major incident on their own. */
-export const KEY_ROUTES = ['/api/orders', '/api/orders/:id/cancel', STATUS_ROUTE, POPULAR_ROUTE];
 
 function routeLatencyAlert(name: string, route: string, feature: string, dashboard: PanelRef): AlertDefinition {
   const selector = `,http_route="${route}"`;

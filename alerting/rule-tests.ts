@@ -1,7 +1,8 @@
 import { stringify } from 'yaml';
-import { ALERTS, KEY_ROUTES, POPULAR_ROUTE, STATUS_ROUTE, type AlertDefinition } from './catalog';
+import { KEY_ROUTES, POPULAR_ROUTE, STATUS_ROUTE } from '../contract';
+import { ALERTS, type AlertDefinition } from './catalog';
 import { annotations, GENERATED_HEADER, ruleLabels } from './rules-yaml';
-import { THRESHOLDS as T } from './thresholds';
+import { THRESHOLDS as T } from '../contract';
 
 /**
  * promtool unit tests for every alert: a case where it fires, with the exact labels and annotations the page will

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { panelUrl } from '../monitoring/grafana/links';
+import { panelUrl } from '../contract';
 import { ALERTS, type AlertDefinition } from './catalog';
 
 /** Where the runbooks are served (compose serves runbooks/ here); override at generation time if they live elsewhere. */

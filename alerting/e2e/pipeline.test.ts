@@ -10,7 +10,7 @@ import { migrateUp } from '../../service/src/infra/migrator';
 import { startPostgres, startRedis } from '../../service/test/support/containers';
 import { dockerControl } from '../../service/test/support/docker';
 import { ALERTS } from '../catalog';
-import { THRESHOLDS } from '../thresholds';
+import { THRESHOLDS } from '../../contract';
 import { SLACK_PATHS, HEARTBEAT_PATH, freePort } from '../test/support/alertmanager';
 import { ROOT } from '../test/support/tools';
 import { startWebhookReceiver, type Delivery } from '../test/support/webhook-receiver';

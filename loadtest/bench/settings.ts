@@ -1,4 +1,4 @@
-import { THRESHOLDS } from '../../alerting/thresholds';
+import { THRESHOLDS } from '../../contract';
 
 /**
  * Every number `npm run bench` judges or drives its runs by, defined once. The incident line (1 s) is the

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { THRESHOLDS } from '../../alerting/thresholds';
+import { THRESHOLDS } from '../../contract';
 import { collectNotes, machineInfo, REPORT_FILES, writeReport, type EndpointResult, type RunReport } from './report';
 import { runLoad, type PlannedEndpoint } from './runner';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS, seededRandom, splitRate, type Need, type Scenario } from './scenarios';

@@ -1,4 +1,4 @@
-import { POPULAR_ROUTE, STATUS_ROUTE } from '../../alerting/catalog';
+import { POPULAR_ROUTE, STATUS_ROUTE } from '../../contract';
 
 /** Ids the scenarios draw from, discovered from the API itself before the run (see discover.ts). */
 export interface ScenarioData {

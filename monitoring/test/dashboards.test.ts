@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { THRESHOLDS } from '../../alerting/thresholds';
+import { THRESHOLDS } from '../../contract';
 import { buildDashboards } from '../grafana/dashboards';
 import { DASHBOARDS_DIR, serialize } from '../grafana/generate';
-import { DASHBOARDS, PANELS, type DashboardKey } from '../grafana/links';
+import { DASHBOARDS, PANELS, type DashboardKey } from '../../contract';
 import { dashboardQueries, substituteVariables, type DashboardQuery } from '../grafana/queries';
 
 type Json = Record<string, any>;

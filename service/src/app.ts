@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http';
+import { CACHES } from '../../contract/queries';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config';
@@ -66,9 +67,9 @@ export function createApp(deps: AppDeps): App {
     queries: createOrderQueries({
       orders,
       popularCache: createJsonCache(
-        'popular_products',
+        CACHES.popular,
         redis,
-        { commandTimeoutMs: config.redis.commandTimeoutMs, bypass: () => drills.bypassCache('popular_products') },
+        { commandTimeoutMs: config.redis.commandTimeoutMs, bypass: () => drills.bypassCache(CACHES.popular) },
         metrics,
         logger,
       ),

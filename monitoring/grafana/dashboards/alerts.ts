@@ -8,8 +8,8 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import type { Severity } from '../../../alerting/catalog';
-import { PANELS } from '../links';
+import type { Severity } from '../../../contract';
+import { PANELS } from '../../../contract';
 import { COLORS, DATASOURCE, baseDashboard, defaultStat, defaultTimeseries, promQuery, thresholds } from './common';
 
 const P = PANELS.alerts;

@@ -7,9 +7,9 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { JOB } from '../../../alerting/catalog';
-import { THRESHOLDS } from '../../../alerting/thresholds';
-import { DASHBOARDS, type DashboardKey } from '../links';
+import { JOB } from '../../../contract';
+import { THRESHOLDS } from '../../../contract';
+import { DASHBOARDS, type DashboardKey } from '../../../contract';
 
 /** Provisioned with exactly this uid (monitoring/grafana provisioning). */
 export const DATASOURCE: common.DataSourceRef = { type: 'prometheus', uid: 'prometheus' };

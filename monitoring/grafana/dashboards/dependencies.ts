@@ -5,7 +5,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { PANELS } from '../links';
+import { PANELS } from '../../../contract';
 import { RATE_INTERVAL, baseDashboard, defaultTimeseries, promQuery, rate, ratioTimeseries, row, upStat } from './common';
 
 const P = PANELS.dependencies;

@@ -7,10 +7,10 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { POPULAR_ROUTE, STATUS_ROUTE } from '../../../alerting/catalog';
-import { HOT_QUERIES } from '../../../service/src/telemetry/hot-queries';
-import { THRESHOLDS, WINDOWS } from '../../../alerting/thresholds';
-import { PANELS } from '../links';
+import { POPULAR_ROUTE, STATUS_ROUTE } from '../../../contract';
+import { HOT_QUERIES } from '../../../contract';
+import { THRESHOLDS, WINDOWS } from '../../../contract';
+import { PANELS } from '../../../contract';
 import {
   COLORS,
   SERVICE,

@@ -3,7 +3,7 @@
  * `npm run generate` writes them next to this file; the monitoring tests fail when the committed JSON is stale.
  */
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { DASHBOARDS, type DashboardKey } from '../links';
+import { DASHBOARDS, type DashboardKey } from '../../../contract';
 import { alertsDashboard } from './alerts';
 import { dependenciesDashboard } from './dependencies';
 import { incidentsDashboard } from './incidents';

@@ -7,8 +7,8 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { THRESHOLDS, WINDOWS } from '../../../alerting/thresholds';
-import { PANELS } from '../links';
+import { THRESHOLDS, WINDOWS } from '../../../contract';
+import { PANELS } from '../../../contract';
 import {
   COLORS,
   RATE_INTERVAL,

@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/logger';
-import { HOT_QUERIES } from '../telemetry/hot-queries';
+import { CACHES, HOT_QUERIES } from '../../../contract/queries';
 import type { Metrics } from '../telemetry/metrics';
 
 /**
@@ -18,7 +18,7 @@ export interface DrillState {
 
 export const DRILL_QUERIES = HOT_QUERIES;
 export type DrillQuery = keyof typeof DRILL_QUERIES;
-export const DRILL_CACHES = ['popular_products'] as const;
+export const DRILL_CACHES = [CACHES.popular] as const;
 export type DrillCache = (typeof DRILL_CACHES)[number];
 
 const empty = (): DrillState => ({ queryLatencyMs: {}, cacheBypass: [], failingRoutes: [] });
@@ -35,7 +35,7 @@ export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean)
       if (ms > 0) for (const query of DRILL_QUERIES[target]) delayByQueryName.set(query, ms);
       metrics.faultDrillActive.labels(`${target}_latency`).set(ms > 0 ? 1 : 0);
     }
-    metrics.faultDrillActive.labels('popular_cache_bypass').set(state.cacheBypass.includes('popular_products') ? 1 : 0);
+    metrics.faultDrillActive.labels('popular_cache_bypass').set(state.cacheBypass.includes(CACHES.popular) ? 1 : 0);
     metrics.faultDrillActive.labels('route_errors').set(state.failingRoutes.length > 0 ? 1 : 0);
     anyActive = enabled && (delayByQueryName.size > 0 || state.cacheBypass.length > 0 || state.failingRoutes.length > 0);
   }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BoundHistogram } from './bound-histogram';
-import { DB_QUERY_BUCKETS_SECONDS, HTTP_DURATION_BUCKETS_SECONDS } from './slo';
+import { DB_QUERY_BUCKETS_SECONDS, HTTP_DURATION_BUCKETS_SECONDS } from '../../../contract/slo';
+import { METRICS } from '../../../contract/metrics';
 
 export type CacheResult = 'hit' | 'miss' | 'error';
 
@@ -14,81 +15,81 @@ export function createMetrics() {
 
   // Observed on every request, including those answered from memory: a histogram bound per label set.
   const httpDuration = new BoundHistogram(
-    'http_server_request_duration_seconds',
+    METRICS.httpDuration,
     'Duration of HTTP requests served by the public API, by route template and response status.',
     ['http_request_method', 'http_route', 'http_response_status_code'],
     HTTP_DURATION_BUCKETS_SECONDS,
     registry,
   );
   const httpActive = new Gauge({
-    name: 'http_server_active_requests',
+    name: METRICS.httpActive,
     help: 'HTTP requests of the public API in flight.',
     registers: [registry],
   });
   const cacheRequests = new Counter({
-    name: 'cache_requests_total',
+    name: METRICS.cacheRequests,
     help: 'Cache look-ups by cache name and result (hit, miss, error).',
     labelNames: ['cache', 'result'] as const,
     registers: [registry],
   });
   const dbQueryDuration = new Histogram({
-    name: 'db_query_duration_seconds',
+    name: METRICS.dbQueryDuration,
     help: 'Duration of named database queries and transactions.',
     labelNames: ['query', 'outcome'] as const,
     buckets: DB_QUERY_BUCKETS_SECONDS,
     registers: [registry],
   });
   const dbPoolConnections = new Gauge({
-    name: 'db_pool_connections',
+    name: METRICS.dbPoolConnections,
     help: 'Database pool connections by state (in_use, idle) and requests waiting for one (waiting).',
     labelNames: ['state'] as const,
     registers: [registry],
   });
   const dbPoolMax = new Gauge({
-    name: 'db_pool_max_connections',
+    name: METRICS.dbPoolMax,
     help: 'Configured maximum size of the database pool.',
     registers: [registry],
   });
   const dbUp = new Gauge({
-    name: 'db_up',
+    name: METRICS.dbUp,
     help: '1 when the last database check of the readiness probe succeeded, 0 otherwise.',
     registers: [registry],
   });
   const redisConnected = new Gauge({
-    name: 'redis_connected',
+    name: METRICS.redisConnected,
     help: '1 when the Redis client is connected and ready, 0 otherwise.',
     registers: [registry],
   });
   const ordersCreated = new Counter({
-    name: 'orders_created_total',
+    name: METRICS.ordersCreated,
     help: 'Orders placed and paid.',
     registers: [registry],
   });
   const ordersCancelled = new Counter({
-    name: 'orders_cancelled_total',
+    name: METRICS.ordersCancelled,
     help: 'Orders cancelled.',
     registers: [registry],
   });
   const ordersRejected = new Counter({
-    name: 'orders_rejected_total',
+    name: METRICS.ordersRejected,
     help: 'Order placements refused for a business reason.',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
 
   const faultDrillActive = new Gauge({
-    name: 'fault_drill_active',
+    name: METRICS.faultDrillActive,
     help: '1 while an incident drill is active (FAULTS_ENABLED): popular_latency, status_latency, popular_cache_bypass, route_errors.',
     labelNames: ['drill'] as const,
     registers: [registry],
   });
   const rateLimitRequestsPerSecond = new Gauge({
-    name: 'rate_limit_requests_per_second',
+    name: METRICS.rateLimitSetting,
     help: 'Traffic limit of the public API set by a responder; 0 when traffic limiting is off.',
     registers: [registry],
   });
   const rateLimitedRequests = new Counter({
-    name: 'http_server_rate_limited_total',
+    name: METRICS.rateLimited,
     help: 'Requests refused with 429 by traffic limiting, by route template.',
     labelNames: ['http_route'] as const,
     registers: [registry],

@@ -5,7 +5,7 @@ import { get, post } from '../support/http';
 import { sample, scrape } from '../support/metrics';
 import { startRedis } from '../support/containers';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { LATENCY_THRESHOLD_SECONDS } from '../../src/telemetry/slo';
+import { LATENCY_THRESHOLD_SECONDS } from '../../../contract/slo';
 
 // This file stops and pauses Redis, so it has a Redis of its own on a fixed host port that survives a restart.
 let redis: StartedRedisContainer;

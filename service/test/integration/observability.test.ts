@@ -2,7 +2,7 @@ import net from 'node:net';
 import { get, request } from '../support/http';
 import { sample, scrape } from '../support/metrics';
 import { startTestApp, useTestApp } from '../support/test-app';
-import { LATENCY_THRESHOLD_SECONDS } from '../../src/telemetry/slo';
+import { LATENCY_THRESHOLD_SECONDS } from '../../../contract/slo';
 
 const t = useTestApp();
 

@@ -2,7 +2,7 @@ import { get, post, request } from '../support/http';
 import { sample, scrape } from '../support/metrics';
 import { measureCapacity, openLoad, percentile } from '../support/load';
 import { useTestApp } from '../support/test-app';
-import { LATENCY_THRESHOLD_SECONDS } from '../../src/telemetry/slo';
+import { LATENCY_THRESHOLD_SECONDS } from '../../../contract/slo';
 
 const TOKEN = 'overload-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };

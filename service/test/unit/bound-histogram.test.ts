@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Histogram, Registry } from 'prom-client';
 import { BoundHistogram } from '../../src/telemetry/bound-histogram';
-import { HTTP_DURATION_BUCKETS_SECONDS } from '../../src/telemetry/slo';
+import { HTTP_DURATION_BUCKETS_SECONDS } from '../../../contract';
 
 /** Samples of an exposition text as "name{sorted labels} value" lines, so label order does not matter. */
 function samples(text: string): string[] {

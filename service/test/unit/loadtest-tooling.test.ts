@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { THRESHOLDS } from '../../../alerting/thresholds';
+import { THRESHOLDS } from '../../../contract';
 import { parseOptions, THRESHOLDS_USED } from '../../../loadtest/src/loadtest';
 import { collectNotes, renderMarkdown, REPORT_FILES, timestampDirName, type RunReport } from '../../../loadtest/src/report';
 import { phasePlan, progressLine } from '../../../loadtest/src/runner';

@@ -1,4 +1,5 @@
 import type { Transaction } from 'sequelize';
+import { QUERIES } from '../../../../contract/queries';
 import type { Database } from '../../infra/database';
 import type { OrderStatus, OrderStatusView, PopularProducts, PricedOrderLine } from './model';
 
@@ -235,13 +236,13 @@ export function createOrderRepository(db: Database) {
     },
 
     async statusById(orderId: number): Promise<OrderStatusView | undefined> {
-      const [row] = await db.query<OrderRow>('order_status_by_id', ORDER_STATUS_BY_ID_SQL, [orderId]);
+      const [row] = await db.query<OrderRow>(QUERIES.orderStatusById, ORDER_STATUS_BY_ID_SQL, [orderId]);
       return row && toStatusView(row);
     },
 
     async statusByUser(userId: number, limit: number): Promise<OrderStatusView[]> {
       const rows = await db.query<OrderRow>(
-        'order_status_by_user',
+        QUERIES.orderStatusByUser,
         ORDER_STATUS_BY_USER_SQL,
         [userId, limit],
       );
@@ -259,7 +260,7 @@ export function createOrderRepository(db: Database) {
         quantity: string;
         revenue: string;
       }>(
-        'popular_products',
+        QUERIES.popularProducts,
         POPULAR_PRODUCTS_SQL,
         [timeZone, days, limit],
       );

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { ROUTES } from '../../../../contract/routes';
 import { z } from 'zod';
 import { readJsonBody } from '../../lib/http/json-body';
 import { idNumber, idParam, intParam, rememberedQuery, validate } from '../../lib/http/validate';
@@ -46,7 +47,7 @@ export function registerOrderRoutes(
 ): HotRoute[] {
   const { placeOrder, cancelOrder, queries } = deps;
 
-  router.post('/api/orders', async (ctx) => {
+  router.post(ROUTES.placeOrder.route, async (ctx) => {
     const key = validate(idempotencyKey, ctx.get('idempotency-key') || undefined, 'headers.Idempotency-Key');
     const request = validate(placeOrderBody, await readJsonBody(ctx), 'body');
     const { order, replayed } = await placeOrder(request, key);
@@ -55,12 +56,12 @@ export function registerOrderRoutes(
     ctx.body = order;
   });
 
-  router.post('/api/orders/:id/cancel', async (ctx) => {
+  router.post(ROUTES.cancelOrder.route, async (ctx) => {
     const id = validate(idParam, ctx.params.id, 'params.id');
     ctx.body = await cancelOrder(id);
   });
 
-  router.get('/api/orders/status', async (ctx) => {
+  router.get(ROUTES.orderStatus.route, async (ctx) => {
     const query = validate(statusQuery, ctx.query, 'query');
     ctx.body =
       query.orderId !== undefined
@@ -69,7 +70,7 @@ export function registerOrderRoutes(
   });
 
   const popularQueries = rememberedQuery(popularQuery);
-  router.get('/api/orders/popular', async (ctx) => {
+  router.get(ROUTES.popularProducts.route, async (ctx) => {
     const { days, limit } = popularQueries.of(ctx);
     ctx.set('Content-Type', JSON_CONTENT_TYPE);
     ctx.body = await queries.popularProductsJson(days, limit);
@@ -77,7 +78,7 @@ export function registerOrderRoutes(
 
   return [
     {
-      path: '/api/orders/popular',
+      path: ROUTES.popularProducts.route,
       cached(querystring) {
         const query = popularQueries.known(querystring);
         return query && queries.popularProductsJsonInMemory(query.days, query.limit);

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { ROUTES } from '../../../../contract/routes';
 import { z } from 'zod';
 import { notFound } from '../../lib/app-error';
 import { idParam, intParam, validate } from '../../lib/http/validate';
@@ -8,12 +9,12 @@ const listQuery = z.strictObject({ limit: intParam(1, 100, 20), offset: intParam
 
 export function registerProductRoutes(router: Router, products: ProductRepository): void {
 
-  router.get('/api/products', async (ctx) => {
+  router.get(ROUTES.listProducts.route, async (ctx) => {
     const { limit, offset } = validate(listQuery, ctx.query, 'query');
     ctx.body = { products: await products.list(limit, offset), limit, offset };
   });
 
-  router.get('/api/products/:id', async (ctx) => {
+  router.get(ROUTES.getProduct.route, async (ctx) => {
     const id = validate(idParam, ctx.params.id, 'params.id');
     const product = await products.findById(id);
     if (!product) throw notFound('PRODUCT_NOT_FOUND', `Product ${id} does not exist`);

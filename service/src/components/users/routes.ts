@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { ROUTES } from '../../../../contract/routes';
 import { z } from 'zod';
 import { notFound } from '../../lib/app-error';
 import { readJsonBody } from '../../lib/http/json-body';
@@ -18,14 +19,14 @@ const chargeBody = z.strictObject({
 export function registerUserRoutes(router: Router, users: UserRepository): void {
   const userNotFound = (id: number) => notFound('USER_NOT_FOUND', `User ${id} does not exist`);
 
-  router.get('/api/users/:id/balance', async (ctx) => {
+  router.get(ROUTES.getBalance.route, async (ctx) => {
     const id = validate(idParam, ctx.params.id, 'params.id');
     const balance = await users.findBalance(id);
     if (!balance) throw userNotFound(id);
     ctx.body = balance;
   });
 
-  router.post('/api/users/:id/balance/charge', async (ctx) => {
+  router.post(ROUTES.chargeBalance.route, async (ctx) => {
     const id = validate(idParam, ctx.params.id, 'params.id');
     const { amount } = validate(chargeBody, await readJsonBody(ctx), 'body');
     const balance = await users.charge(id, amount);

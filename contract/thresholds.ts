@@ -1,4 +1,4 @@
-import { LATENCY_THRESHOLD_SECONDS } from '../service/src/telemetry/slo';
+import { LATENCY_THRESHOLD_SECONDS } from './slo';
 
 /**
  * Every number the alert rules compare against, in one place. Dashboards draw these lines and the load tests
