@@ -16,7 +16,7 @@ module.exports = {
       displayName: 'monitoring',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/alerting/test/**/*.test.ts', '<rootDir>/monitoring/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/alerting/test/**/*.test.ts', '<rootDir>/monitoring/test/**/*.test.ts', '<rootDir>/runbooks/test/**/*.test.ts'],
     },
     {
       displayName: 'integration',

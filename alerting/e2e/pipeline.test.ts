@@ -18,6 +18,7 @@ import { startAlertmanagerContainer, startExporters, startPrometheus, type Ports
 import { prometheusApi } from './prometheus-api';
 import { startService, type Service } from './service';
 import { steadyTraffic } from './traffic';
+import { siteFileForUrl } from '../../runbooks/runbooks';
 
 /**
  * The whole alert pipeline, end to end: the real service under steady traffic, scraped by a real Prometheus with
@@ -124,9 +125,9 @@ function expectGuideReport(delivered: Delivery, alertname: string) {
   expect(text).toContain('• 증상: ');
   expect(text).toContain(`• 영향 범위: ${definition.impact}`);
   const runbook = /<(http[^|>]+)\|런북>/.exec(text)![1]!;
-  const file = path.join(ROOT, 'runbooks', new URL(runbook).pathname);
+  const file = siteFileForUrl(runbook);
   expect(existsSync(file)).toBe(true);
-  expect(readFileSync(file, 'utf8').startsWith(`# ${alertname}`)).toBe(true);
+  expect(readFileSync(file, 'utf8')).toContain(`<title>${alertname}`);
   expect(text).toMatch(/<http:\/\/localhost:9999\/d\/[\w-]+\/[\w-]+\?viewPanel=panel-\d+\|대시보드>/);
   expect(text).toMatch(/<http:\/\/localhost:9090\/graph\?g0\.expr=[^|]+\|쿼리>/);
 }

@@ -64,40 +64,7 @@ describe('the alert contract', () => {
   });
 });
 
-describe('runbooks', () => {
-  const runbookFiles = readdirSync(path.join(ROOT, 'runbooks')).filter(
-    (file) => file.endsWith('.md') && !['README.md', 'incident-report-template.md'].includes(file),
-  );
-
-  test('every alert has a runbook and every runbook has an alert', () => {
-    expect(runbookFiles.map((file) => file.replace(/\.md$/, '')).sort()).toEqual(ALERTS.map((a) => a.name).sort());
-  });
-
-  test.each(ALERTS.map((a) => [a.name]))('%s: runbook_url resolves to its file, which has every section', (name) => {
-    const url = new URL(rules().find((r) => r.alert === name)!.annotations.runbook_url!);
-    expect(`${url.origin}`).toBe(new URL(RUNBOOK_BASE_URL).origin);
-    const file = path.join(ROOT, 'runbooks', decodeURIComponent(url.pathname));
-    expect(existsSync(file)).toBe(true);
-    const text = readFileSync(file, 'utf8');
-    expect(text.startsWith(`# ${name}`)).toBe(true);
-    const headings = [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim());
-    expect(headings).toEqual(['의미', '영향', '진단', '임시 조치', '근본 조치', '복구 확인', '보고']);
-  });
-
-  test('the runbook index links every runbook and the report template', () => {
-    const index = read('runbooks/README.md');
-    for (const file of [...runbookFiles, 'incident-report-template.md']) expect(index).toContain(`(${file})`);
-    expect(index).toContain('http://localhost:9999');
-  });
-
-  test('compose serves runbooks/ at the base URL the alerts link to, independent of the order service', () => {
-    const compose = parse(read('docker-compose.yml'));
-    const service = compose.services.runbooks;
-    expect(service.volumes.some((v: string) => v.startsWith('./runbooks:'))).toBe(true);
-    expect(service.ports.some((p: string) => p.includes(`${new URL(RUNBOOK_BASE_URL).port}:`))).toBe(true);
-    expect(service.depends_on ?? {}).not.toHaveProperty('orders');
-  });
-});
+// The runbooks (one per alert, sections, links, the server that serves them) are checked in runbooks/test/.
 
 describe('dashboard links', () => {
   test.each(ALERTS.map((a) => [a.name]))('%s: dashboard_url opens a panel that exists in the provisioned dashboards', (name) => {
