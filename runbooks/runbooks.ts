@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Marked, type Tokens } from 'marked';
-import { gfmHeadingId } from 'marked-gfm-heading-id';
+import MarkdownIt from 'markdown-it';
+import anchor from 'markdown-it-anchor';
 import { parse } from 'yaml';
 import { DASHBOARDS, panelId, panelUrl, type Severity } from '../contract';
 import { ALERTS, type AlertDefinition } from '../alerting/catalog';
@@ -223,18 +223,26 @@ a { color: #1a66d6; } @media (prefers-color-scheme: dark) { a { color: #7fb0ff; 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** A heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces to hyphens (Korean kept). */
+export const slugify = (heading: string) =>
+  heading.trim().toLowerCase().replace(/[^\p{L}\p{M}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+
+/** The Markdown renderer of the site: CommonMark + tables, raw HTML (`<details>`), heading anchors. */
+export function markdownRenderer() {
+  const md = new MarkdownIt({ html: true, linkify: false }).use(anchor, { slugify });
+  const linkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+  md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
+    const href = String(tokens[idx]!.attrGet('href') ?? '');
+    const local = /^([\w.-]+)\.md(#.*)?$/.exec(href);
+    if (local) tokens[idx]!.attrSet('href', htmlName(`${local[1]}.md`) + (local[2] ?? ''));
+    return linkOpen(tokens, idx, options, env, self);
+  };
+  return md;
+}
+
 /** Markdown → one self-contained UTF-8 HTML page; links between runbooks point at their HTML pages. */
 export function renderHtml(markdownName: string, markdown: string): string {
-  const marked = new Marked(gfmHeadingId());
-  marked.use({
-    walkTokens(token) {
-      if (token.type !== 'link') return;
-      const link = token as Tokens.Link;
-      const local = /^([\w.-]+)\.md(#.*)?$/.exec(link.href);
-      if (local) link.href = htmlName(`${local[1]}.md`) + (local[2] ?? '');
-    },
-  });
-  const body = marked.parse(markdown, { async: false });
+  const body = markdownRenderer().render(markdown);
   const title = /^# (.+)$/m.exec(markdown)?.[1]?.trim() ?? markdownName;
   const nav = markdownName === 'README.md' ? '' : '<nav><a href="index.html">← 런북 목록과 공통 절차</a></nav>\n';
   return [
