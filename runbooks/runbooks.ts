@@ -217,6 +217,7 @@ code { font-family: ui-monospace, "SFMono-Regular", "D2Coding", "Noto Sans Mono 
 table { display: block; overflow-x: auto; border-collapse: collapse; font-size: 0.92rem; }
 th, td { border: 1px solid #8886; padding: 0.35rem 0.5rem; vertical-align: top; text-align: left; }
 details { margin: 0.5rem 0; } summary { cursor: pointer; }
+code.language-text { white-space: pre-wrap; }
 a { color: #1a66d6; } @media (prefers-color-scheme: dark) { a { color: #7fb0ff; } }
 `;
 
