@@ -215,7 +215,8 @@ pre { overflow-x: auto; padding: 0.6rem 0.75rem; border-radius: 6px; background:
 code { font-family: ui-monospace, "SFMono-Regular", "D2Coding", "Noto Sans Mono CJK KR", monospace; font-size: 0.9em; }
 :not(pre) > code { background: #8882; padding: 0.05em 0.3em; border-radius: 4px; }
 table { display: block; overflow-x: auto; border-collapse: collapse; font-size: 0.92rem; }
-th, td { border: 1px solid #8886; padding: 0.35rem 0.5rem; vertical-align: top; text-align: left; }
+th, td { border: 1px solid #8886; padding: 0.35rem 0.5rem; vertical-align: top; text-align: left; min-width: 5.5em;
+  overflow-wrap: break-word; }
 details { margin: 0.5rem 0; } summary { cursor: pointer; }
 code.language-text { white-space: pre-wrap; }
 a { color: #1a66d6; } @media (prefers-color-scheme: dark) { a { color: #7fb0ff; } }
