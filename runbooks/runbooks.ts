@@ -81,7 +81,9 @@ export function panelTitle(ref: AlertDefinition['dashboard']): string {
 /** The header of a runbook: what the page says, in the order a responder reads it. */
 export function headerBlock(alert: AlertDefinition): string {
   const level = LEVELS[alert.severity];
-  const condition = alert.for ? `아래 식이 **${durationKo(alert.for)}** 넘게 참` : '항상 참 (대기 시간 없음)';
+  const condition = alert.for
+    ? `아래 식이 **${durationKo(alert.for)}** 동안 계속 참이면 발생`
+    : '아래 식이 참이 되면 바로 발생 (식 안의 창이 잠깐의 흔들림을 거름)';
   return [
     begin('header'),
     '<!-- npm run generate가 alerting/catalog.ts에서 만듭니다. 손으로 고치지 마세요. -->',
@@ -131,11 +133,11 @@ export function reportBlock(alert: AlertDefinition, roster: Roster): string {
   const mention = people.length ? ` / 소집: ${(roster.convene[alert.severity] ?? []).map((id) => roster.responders.find((r) => r.id === id)!.slack).join(' ')}` : '';
   return [
     begin('report'),
-    '**1. 신고.** 알림 스레드에 붙여 넣고 괄호를 채웁니다 (발생 시간은 원인이 시작된 때, 감지 시간은 알림 시각):',
+    '**1. 신고.** 알림 스레드에 붙여 넣고 괄호를 채웁니다 (발생 시간은 증상이 시작된 때, 감지 시간은 알림이 발생한 때):',
     '',
     '```text',
     `[장애 신고] ${alert.name} / 장애 수준 ${level} / 담당: (내 이름)${mention}`,
-    `감지 시간(KST): (알림 시각) / 발생 시간(KST): (조사 중)`,
+    `발생 시간(KST): (알림의 발생 시간, 대시보드로 확인) / 감지 시간(KST): (알림의 감지 시간)`,
     `증상: ${plainText(alert.summary)}`,
     `영향 범위: ${plainText(alert.impact)}`,
     '```',
@@ -185,10 +187,18 @@ export function newRunbook(alert: AlertDefinition, roster: Roster): string {
       '',
       '**3. 첫 명령.** (작성 필요)',
       '',
-      '| 증상 | 조치 | 명령 |',
-      '|---|---|---|',
+      '```bash',
+      '# (작성 필요): 저장소 루트에서 그대로 붙여 넣어 실행되는 첫 명령',
+      '```',
       '',
-      ...REQUIRED_SECTIONS.slice(1).flatMap((section) => [`## ${section}`, '', '(작성 필요)', '']),
+      '| 보이는 것 | 조치 | 명령 / 참고 |',
+      '|---|---|---|',
+      '| (작성 필요) | | |',
+      '',
+      ...['의미', '영향', '진단 (장애 조사)'].flatMap((section) => [`## ${section}`, '', '(작성 필요)', '']),
+      '## 조치', '', '### 임시 조치', '', '(작성 필요)', '', '### 완전 복구', '', '(작성 필요)', '',
+      '## 복구 확인', '', '[공통 복구 확인](README.md#복구-확인)에 더해: (작성 필요)', '',
+      '## 장애 보고', '', '[장애 보고](README.md#장애-보고). (작성 필요)', '',
     ].join('\n'),
     alert,
     roster,

@@ -58,6 +58,10 @@ describe.each(runbookCases())('%s', (name) => {
     return t.slice(0, t.indexOf(begin('header'))) + t.slice(t.indexOf(end('header')));
   };
 
+  test('is written: no "(작성 필요)" left from the skeleton npm run generate writes for a new alert', () => {
+    expect(text()).not.toContain('(작성 필요)');
+  });
+
   test('fits on a phone: at most 120 lines', () => {
     expect(text().split('\n').length).toBeLessThanOrEqual(120);
   });
@@ -98,7 +102,7 @@ describe.each(runbookCases())('%s', (name) => {
   test("durations and second thresholds in its sentences are the rule's", () => {
     const rule = ruleOf(name);
     const forKo = rule.for ? durationKo(rule.for) : undefined;
-    const durations = [...body().matchAll(/(\d+분)\s*(?:넘게|이상)\s*(?:지속|계속|참)/g)].map((m) => m[1]);
+    const durations = [...body().matchAll(/(\d+(?:초|분|시간))\s*(?:넘게|이상|동안)\s*(?:지속|계속)/g)].map((m) => m[1]);
     expect(durations.filter((d) => d !== forKo)).toEqual([]);
     const thresholds = new Set(rules().flatMap((r) => comparisons(r.expr)).map((c) => Number(c.value)));
     const seconds = [...body().matchAll(/(\d+(?:\.\d+)?)\s*초를?\s*(?:넘|초과|미만|이상)/g)].map((m) => Number(m[1]));

@@ -92,23 +92,31 @@ function shapeOf(lhs: string) {
 
 /**
  * Where a quote restates a rule's comparison differently: another window, quantile or threshold, or another
- * operator (its complement, a recovery check such as `< 1` for `> 1`, is allowed). Empty when it agrees.
+ * operator (its complement, a recovery check such as `< 1` for `> 1`, is allowed). A rule may compare the same
+ * quantity twice (a long and a short window); a quote agrees when it equals either. Empty when it agrees.
  */
 export function disagreements(quote: string, rule: Comparison[]): string[] {
   let text = normalize(quote);
   const found: string[] = [];
+  const groups = new Map<string, Comparison[]>();
+  for (const comparison of rule) {
+    const key = shapeOf(comparison.lhs).pattern.source;
+    groups.set(key, [...(groups.get(key) ?? []), comparison]);
+  }
   // Longest first, and each match blanked out: a clause's left side can sit inside another's (a ratio's denominator).
-  for (const comparison of [...rule].sort((a, b) => b.lhs.length - a.lhs.length)) {
-    const { pattern, expected } = shapeOf(comparison.lhs);
+  for (const group of [...groups.values()].sort((a, b) => b[0]!.lhs.length - a[0]!.lhs.length)) {
+    const { pattern } = shapeOf(group[0]!.lhs);
     const matches = [...text.matchAll(pattern)];
     text = text.replace(pattern, '§');
     for (const match of matches) {
-      const got = match.slice(1, 1 + expected.length);
-      const [op, value] = [match[1 + expected.length], match[2 + expected.length]];
-      const sameOp = op === undefined || op === comparison.op || op === COMPLEMENT[comparison.op] || op === LOOSE[comparison.op];
-      if (got.some((v, i) => v !== expected[i]) || !sameOp || (value !== undefined && Number(value) !== Number(comparison.value))) {
-        found.push(`quoted \`${match[0]}\`, rule has \`${comparison.lhs} ${comparison.op} ${comparison.value}\``);
-      }
+      const agrees = group.some((comparison) => {
+        const { expected } = shapeOf(comparison.lhs);
+        const got = match.slice(1, 1 + expected.length);
+        const [op, value] = [match[1 + expected.length], match[2 + expected.length]];
+        const sameOp = op === undefined || op === comparison.op || op === COMPLEMENT[comparison.op] || op === LOOSE[comparison.op];
+        return got.every((v, i) => v === expected[i]) && sameOp && (value === undefined || Number(value) === Number(comparison.value));
+      });
+      if (!agrees) found.push(`quoted \`${match[0]}\`, rule has ${group.map((c) => `\`${c.lhs} ${c.op} ${c.value}\``).join(' or ')}`);
     }
   }
   return found;
