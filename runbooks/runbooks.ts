@@ -279,3 +279,24 @@ export function sitePages(): Map<string, string> {
     markdownFiles().map((file) => [htmlName(file), renderHtml(file, readFileSync(path.join(RUNBOOKS_DIR, file), 'utf8'))]),
   );
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The README's walkthrough ("Your first page in 10 minutes")
+
+/**
+ * The README walkthrough's commands, one shell script per step, in order: the fenced block that follows each
+ * `<!-- walkthrough step N -->` marker. A test runs them against a real stack, so the README cannot go stale.
+ * Throws when the steps are not numbered 1, 2, 3, … or a marker is not followed by a bash block.
+ */
+export function walkthroughSteps(readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')): { step: number; script: string }[] {
+  const steps = [...readme.matchAll(/<!-- walkthrough step (\d+) -->\n```bash\n([\s\S]*?)\n```/g)].map((m) => ({
+    step: Number(m[1]),
+    script: m[2]!,
+  }));
+  const markers = [...readme.matchAll(/<!-- walkthrough step (\d+) -->/g)].length;
+  if (steps.length !== markers) throw new Error('README: a walkthrough marker is not followed by a ```bash block');
+  steps.forEach(({ step }, i) => {
+    if (step !== i + 1) throw new Error(`README: walkthrough step ${step} where ${i + 1} was expected`);
+  });
+  return steps;
+}
