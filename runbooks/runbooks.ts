@@ -44,11 +44,11 @@ export type Region = 'header' | 'report';
 export const begin = (region: Region) => `<!-- BEGIN GENERATED: ${region} -->`;
 export const end = (region: Region) => `<!-- END GENERATED: ${region} -->`;
 
-/** The guide's levels (장애 수준), its own words. */
-export const LEVELS: Record<Severity, { label: string; meaning: string }> = {
-  critical: { label: 'Critical', meaning: '서비스 전체 중단 또는 사용자 전원이 영향을 받는 상황' },
-  major: { label: 'Major', meaning: '특정 주요 기능이 작동하지 않아 사용자 경험에 큰 영향을 미치는 상황' },
-  minor: { label: 'Minor', meaning: '일부 비핵심 기능에서 성능 저하 또는 일시적인 장애가 발생한 상황' },
+/** The guide's levels (장애 수준), its own words; `topic` is the label with its Korean topic particle. */
+export const LEVELS: Record<Severity, { label: string; topic: string; meaning: string }> = {
+  critical: { label: 'Critical', topic: 'Critical은', meaning: '서비스 전체 중단 또는 사용자 전원이 영향을 받는 상황' },
+  major: { label: 'Major', topic: 'Major는', meaning: '특정 주요 기능이 작동하지 않아 사용자 경험에 큰 영향을 미치는 상황' },
+  minor: { label: 'Minor', topic: 'Minor는', meaning: '일부 비핵심 기능에서 성능 저하 또는 일시적인 장애가 발생한 상황' },
 };
 
 /** A Prometheus duration (`90s`, `2m`, `1h`) in Korean (`90초`, `2분`, `1시간`). Throws on anything else. */
@@ -125,11 +125,11 @@ export function conveneList(severity: Severity, roster: Roster): string[] {
 
 /** The guide's 장애 신고 and 장애 대응팀 소집, the first two things a responder does. */
 export function reportBlock(alert: AlertDefinition, roster: Roster): string {
-  const level = LEVELS[alert.severity].label;
+  const { label: level, topic } = LEVELS[alert.severity];
   const people = conveneList(alert.severity, roster);
   const convene = people.length
-    ? `${level}는 바로 부릅니다: ${people.join(', ')}. 스레드에 멘션하고, 10분 안에 답이 없으면 전화합니다(연락처는 온콜 표).`
-    : `${level}는 호출하지 않습니다. 온콜 담당자가 혼자 조사하고, 사용자 영향이 커지면 장애 수준을 올려 [소집](README.md#소집)합니다.`;
+    ? `${topic} 바로 부릅니다: ${people.join(', ')}. 스레드에 멘션하고, 10분 안에 답이 없으면 전화합니다(연락처는 온콜 표).`
+    : `${topic} 호출하지 않습니다. 온콜 담당자가 혼자 조사하고, 사용자 영향이 커지면 장애 수준을 올려 [소집](README.md#소집)합니다.`;
   const mention = people.length ? ` / 소집: ${(roster.convene[alert.severity] ?? []).map((id) => roster.responders.find((r) => r.id === id)!.slack).join(' ')}` : '';
   return [
     begin('report'),
