@@ -35,3 +35,31 @@ export const LABELS = {
 
 /** Prometheus job of the service's scrape target. */
 export const JOB = 'orders';
+
+/**
+ * Results of `npm run loadtest`, pushed to the Pushgateway under the grouping key {job: LOADTEST_JOB, scenario} (so
+ * each scenario keeps its latest run) and scraped with honor_labels; the loadtest dashboard reads them.
+ */
+export const LOADTEST_JOB = 'loadtest';
+
+export const LOADTEST_METRICS = {
+  /** Histogram of answers' latency (any status), buckets as the service's; labels endpoint, http_route, http_request_method. */
+  requestDuration: 'loadtest_request_duration_seconds',
+  /** Counter of answers by endpoint and http_response_status_code. */
+  responses: 'loadtest_responses_total',
+  /** Counter of requests that got no answer (connection error, reset, timeout), by endpoint. */
+  unanswered: 'loadtest_requests_unanswered_total',
+  /** Gauge: the arrival rate planned for an endpoint, requests per second. */
+  targetRate: 'loadtest_target_rate_requests_per_second',
+  /** Gauge: the run's latency at THRESHOLDS.latencyQuantile per endpoint (exact, from an HdrHistogram), seconds. */
+  judgedLatency: 'loadtest_judged_latency_seconds',
+  /** Gauge: 1 when an endpoint passed the verdict, 0 when it breached; set when the run ends. */
+  endpointPassed: 'loadtest_endpoint_passed',
+  /** Gauge: 1 when the whole run passed, 0 when it breached; set when the run ends. */
+  runPassed: 'loadtest_run_passed',
+  /** Gauge: 1 while the run is sending load, 0 once it ended. */
+  runActive: 'loadtest_run_active',
+} as const;
+
+/** Labels of the pushed results besides LABELS' route, method and status. */
+export const LOADTEST_LABELS = { scenario: 'scenario', endpoint: 'endpoint' } as const;

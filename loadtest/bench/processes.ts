@@ -2,7 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpRequest } from './load';
+import { httpRequest } from '../lib/load';
 
 export const ROOT = path.resolve(__dirname, '../..');
 

@@ -28,8 +28,6 @@ export interface Report {
   targets: Record<string, number>;
   rows: Row[];
   notes: string[];
-  /** Every measured figure, per comparison, with its runs. */
-  details: Record<string, unknown>;
 }
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

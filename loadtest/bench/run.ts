@@ -15,30 +15,48 @@ import {
   POPULAR_PRODUCTS_FROM_ORDERS_SQL,
   POPULAR_PRODUCTS_SQL,
 } from '../../service/src/components/orders/repository';
-import { httpRequest, measure, measureClosed, median, runLoad, runPaced, summarize, type LoadRun, type LoadSpec, type Measured, type PacedSpec } from './load';
+import { httpRequest, measure, median, runLoad, summarize, type LoadRun, type LoadSpec, type Measured } from '../lib/load';
 import { dataVolume, describeMachine } from './machine';
 import { summarizeProfile } from './profile';
 import { canPin, pinSelf, ROOT, startNode, stop, stopAll, killAllNow, waitUntilUp, type Child } from './processes';
 import { consoleTable, fmtInt, fmtMs, machineLine, dataLine, markdownReport, type Report, type Row } from './report';
-import { CORES, LOAD, PORTS, POPULAR, POPULAR_PATH, SEED, TARGETS } from './settings';
+import { CORES, LOAD, PORTS, POPULAR, POPULAR_PATH, SEED, seedPlan, SetupError, TARGETS } from './settings';
 
-/**
- * `npm run bench [-- [--seed] [--quick] [--only 1,2,...]]`: the side-by-side benchmark. Starts the service and its
- * comparison servers as child processes pinned to one core, drives them with autocannon from this process pinned
- * to the other, prints the table and writes loadtest/reports/bench-latest.{json,md}.
- *   --seed    re-seed 1M orders first (replaces the data) and record how long it took; without it, seeds only
- *             when the orders table has fewer than 1M rows
- *   --quick   1 short run per case, for trying the bench out (figures not comparable)
- *   --only    comparisons to run, e.g. --only 1,5 (the service is always started)
- * --quick and --only write loadtest/reports/bench-trial.{json,md} instead, leaving the latest full results alone.
- */
-const { values: flags } = parseArgs({
-  options: {
-    seed: { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run bench [-- [--reset-data] [--quick] [--only 1,2,...]]
+
+The side-by-side benchmark (loadtest/README.md): starts the service and its comparison servers pinned to one core,
+drives them from this process pinned to the other, prints the table and writes loadtest/reports/bench-latest.{json,md}.
+Needs PostgreSQL ($DATABASE_URL) with 1M orders and Redis ($REDIS_URL).
+
+  --reset-data  DELETES ALL DATA in $DATABASE_URL and seeds the bench's 1M orders (about a minute); without it the
+                bench never writes data and stops (exit 2) when there are fewer than 1M orders
+  --quick       1 short run per case, for trying the bench out (figures not comparable)
+  --only LIST   comparisons to run, e.g. --only 1,5 (the service is always started)
+--quick and --only write loadtest/reports/bench-trial.{json,md}, leaving the latest full results alone.
+
+exit status: 0 every measured target met, 1 a target missed, 2 could not run (setup, or a comparison failed)`;
+
+/** Exit statuses, as `npm run loadtest`'s. */
+const EXIT = { pass: 0, breach: 1, setup: 2 } as const;
+
+let flags: { 'reset-data': boolean; quick: boolean; only?: string; help: boolean };
+try {
+  flags = parseArgs({
+    options: {
+      'reset-data': { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (error) {
+  console.error(`bench: ${(error as Error).message} (--help for usage)`);
+  process.exit(EXIT.setup);
+}
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(EXIT.pass);
+}
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://orders:orders@127.0.0.1:5432/orders';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -189,11 +207,11 @@ async function countOrders(pg: Client): Promise<number> {
   }
 }
 
-async function seedIfNeeded(pg: Client): Promise<Report['seed']> {
+async function seedIfAsked(pg: Client): Promise<Report['seed']> {
   const existing = await countOrders(pg);
-  if (!flags.seed && existing >= SEED.orders) return { ran: false, reason: `${fmtInt(existing)} orders already present` };
-  const reason = flags.seed ? '--seed' : `only ${fmtInt(existing)} orders present`;
-  log(`seeding ${fmtInt(SEED.orders)} orders (${reason}); this replaces the data`);
+  const plan = seedPlan(existing, flags['reset-data']);
+  if (!plan.seed) return { ran: false, reason: plan.reason };
+  log(`--reset-data: deleting ALL data in ${new URL(DATABASE_URL).host}${new URL(DATABASE_URL).pathname} and seeding ${fmtInt(SEED.orders)} orders`);
   const args = ['--import', 'tsx', 'service/src/scripts/seed.ts', '--users', String(SEED.users), '--products', String(SEED.products),
     '--orders', String(SEED.orders), '--days', String(SEED.days), '--reset'];
   const started = performance.now();
@@ -201,8 +219,8 @@ async function seedIfNeeded(pg: Client): Promise<Report['seed']> {
     const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, DATABASE_URL, REDIS_URL, BUSINESS_TIMEZONE: TIME_ZONE }, stdio: ['ignore', 'inherit', 'inherit'] });
     proc.once('exit', resolve);
   });
-  if (code !== 0) throw new Error(`the seeder exited with ${code}`);
-  return { ran: true, seconds: (performance.now() - started) / 1000, reason };
+  if (code !== 0) throw new SetupError(`the seeder exited with ${code}`);
+  return { ran: true, seconds: (performance.now() - started) / 1000, reason: plan.reason };
 }
 
 async function indexDefinition(pg: Client, name: string): Promise<string | undefined> {
@@ -249,6 +267,15 @@ const spec = (t: Target, p: LoadSpec['path'], connections: number, seconds = RUN
   timeoutSeconds: LOAD.timeoutSeconds,
   ...(ratePerSecond ? { ratePerSecond } : {}),
   ...(t.pid ? { serverPid: t.pid } : {}),
+});
+
+/**
+ * Answers that take seconds: a fixed number of requests, every one answered (a run by duration would drop the
+ * slowest, still in flight when the time is up).
+ */
+const incidentSpec = (t: Target, p: LoadSpec['path'], connections: number, perConnection: number): LoadSpec => ({
+  ...spec(t, p, connections),
+  requests: connections * (Q ? 1 : perConnection),
 });
 
 const statusByUserPath = (maxUserId: number) => () => `/api/orders/status?userId=${randomInt(maxUserId)}&limit=20`;
@@ -337,8 +364,7 @@ async function throughput(ctx: Ctx) {
     ctx.notes.push(`Ceiling: ${cpuLine} The Fastify peer reached ${frac('peer').toFixed(2)} of the ceiling.`);
     ctx.notes.push(
       `${met ? 'Where the hot path’s CPU goes' : 'Why #2 is missed'} — the service on cached popular at c=${c}, profiled: ${profile.text}. ` +
-        'A cached ranking is answered by the hot path in front of Koa (service/src/lib/http/hot-path.ts) from process memory: no Redis ' +
-        'round trip, no Koa context, one histogram observation; the rest of its cost is the same Node sockets + HTTP work the bare server ' +
+        'Beside the service’s own work (routing, cache look-up, instrumentation) the rest of its cost is the same Node sockets + HTTP work the bare server ' +
         `does, plus the seven headers the bare server does not send (request id, security headers). Instrumentation: ${profile.instrumentation}.`,
     );
   }
@@ -434,12 +460,12 @@ async function mixedLoad(ctx: Ctx) {
     logDir: ctx.logDir,
   });
   await waitUntilUp(ceiling, `${origin(PORTS.ceiling)}/`);
-  const paced = (port: number, p: PacedSpec['path'], seconds: number, pid?: number): PacedSpec => ({
+  const paced = (port: number, p: LoadSpec['path'], seconds: number, pid?: number): LoadSpec => ({
     origin: origin(port),
     path: p,
     ratePerSecond: rate,
     seconds,
-    maxConnections: c,
+    connections: c,
     timeoutSeconds: LOAD.timeoutSeconds,
     ...(pid ? { serverPid: pid } : {}),
   });
@@ -447,11 +473,11 @@ async function mixedLoad(ctx: Ctx) {
   const paths = { popular: POPULAR_PATH, byOrderId: statusByIdPath(ctx.maxOrderId), byUserId: statusByUserPath(ctx.maxUserId) };
   const mixedRun = (seconds: number) =>
     Promise.all([
-      runPaced(paced(PORTS.service.api, paths.popular, seconds, pid)),
-      runPaced(paced(PORTS.service.api, paths.byOrderId, seconds, pid)),
-      runPaced(paced(PORTS.service.api, paths.byUserId, seconds, pid)),
+      runLoad(paced(PORTS.service.api, paths.popular, seconds, pid)),
+      runLoad(paced(PORTS.service.api, paths.byOrderId, seconds, pid)),
+      runLoad(paced(PORTS.service.api, paths.byUserId, seconds, pid)),
     ]);
-  const floorRun = (seconds: number) => Promise.all([0, 1, 2].map(() => runPaced(paced(PORTS.ceiling, '/', seconds, ceiling.proc.pid))));
+  const floorRun = (seconds: number) => Promise.all([0, 1, 2].map(() => runLoad(paced(PORTS.ceiling, '/', seconds, ceiling.proc.pid))));
   await mixedRun(WARMUP_S);
   await floorRun(WARMUP_S);
   const runs = { popular: [] as LoadRun[], byOrderId: [] as LoadRun[], byUserId: [] as LoadRun[], floor: [] as LoadRun[] };
@@ -533,7 +559,7 @@ async function mixedLoad(ctx: Ctx) {
   if (m.byOrderId.p99Ms >= TARGETS.statusP99Ms || m.byUserId.p99Ms >= TARGETS.statusP99Ms) {
     const profile = await profileService(ctx, 'the mixed load', async (t) => {
       const runs = await Promise.all(
-        Object.values(paths).map((p) => runPaced({ ...paced(t.port, p, RUN_S), ...(t.pid ? { serverPid: t.pid } : {}) })),
+        Object.values(paths).map((p) => runLoad({ ...paced(t.port, p, RUN_S), ...(t.pid ? { serverPid: t.pid } : {}) })),
       );
       return { requestsPerSecond: runs.reduce((n, r) => n + r.requestsPerSecond, 0) };
     });
@@ -643,14 +669,14 @@ async function incident(ctx: Ctx) {
 
   // popular: cache + rollup vs neither
   log(`1: popular with remedies (cache + rollup), c=${pc}`);
-  const popularWith = await measureClosed(spec(serviceTarget(ctx), POPULAR_PATH, pc, INCIDENT_RUN_S), RUNS, WARMUP_S);
+  const popularWith = await measure(spec(serviceTarget(ctx), POPULAR_PATH, pc, INCIDENT_RUN_S), RUNS, WARMUP_S);
   log(`1: popular without them (cache bypassed, ranking from orders), c=${pc}`);
   const without = await startService(ctx, 'service-without-rollup', PORTS.withoutRollup, drillEnv, 'loadtest/bench/servers/service-without-rollup.ts');
   let popularWithout: Measured;
   try {
     await setDrills(PORTS.withoutRollup.ops, { cacheBypass: ['popular_products'] });
     await httpRequest(`${origin(PORTS.withoutRollup.api)}${POPULAR_PATH}`); // warms PostgreSQL's pages, not the cache
-    popularWithout = await measureClosed(spec(target(PORTS.withoutRollup.api, without), POPULAR_PATH, pc, INCIDENT_RUN_S), RUNS, 0);
+    popularWithout = await measure(incidentSpec(target(PORTS.withoutRollup.api, without), POPULAR_PATH, pc, LOAD.incident.answersPerConnection.popular), RUNS, 0);
     await waitIdle(PORTS.withoutRollup.ops);
   } finally {
     await stop(without);
@@ -660,7 +686,7 @@ async function incident(ctx: Ctx) {
 
   // status by userId: with the index vs without it
   log(`1: status by userId with ${STATUS_INDEX}, c=${sc}`);
-  const statusWith = await measureClosed(spec(serviceTarget(ctx), statusByUserPath(ctx.maxUserId), sc, INCIDENT_RUN_S), RUNS, WARMUP_S);
+  const statusWith = await measure(spec(serviceTarget(ctx), statusByUserPath(ctx.maxUserId), sc, INCIDENT_RUN_S), RUNS, WARMUP_S);
   const sampleUser = randomInt(ctx.maxUserId);
   const statusIndexedMs = await explainMs(ctx.pg, ORDER_STATUS_BY_USER_SQL, [sampleUser, 20]);
   const definition = await indexDefinition(ctx.pg, STATUS_INDEX);
@@ -682,7 +708,7 @@ async function incident(ctx: Ctx) {
   }
   try {
     statusSeqMs = await explainMs(ctx.pg, ORDER_STATUS_BY_USER_SQL, [sampleUser, 20]);
-    statusWithout = await measureClosed(spec(serviceTarget(ctx), statusByUserPath(ctx.maxUserId), sc, INCIDENT_RUN_S), RUNS, 0);
+    statusWithout = await measure(incidentSpec(serviceTarget(ctx), statusByUserPath(ctx.maxUserId), sc, LOAD.incident.answersPerConnection.status), RUNS, 0);
     await waitIdle(PORTS.service.ops);
   } finally {
     const started = performance.now();
@@ -812,7 +838,7 @@ async function main() {
   try {
     await restoreDroppedIndex(pg);
     await assertPortsFree();
-    const seed = await seedIfNeeded(pg);
+    const seed = await seedIfAsked(pg);
     const machine = await describeMachine(pg, redis, pinning);
     const data = await dataVolume(pg, TIME_ZONE, POPULAR.days);
     const { rows: ids } = await pg.query<{ o: string; u: string }>('SELECT (SELECT max(id) FROM orders) AS o, (SELECT max(id) FROM users) AS u');
@@ -822,6 +848,7 @@ async function main() {
     log(`data: ${dataLine(data)}`);
 
     ctx.service = await startService(ctx, 'service', PORTS.service);
+    let unmeasured = false;
     // A comparison that fails is reported as such; the others still run.
     const section = async (label: string, run: () => Promise<void>) => {
       try {
@@ -829,7 +856,7 @@ async function main() {
       } catch (error) {
         log(`${label} failed: ${(error as Error).stack ?? String(error)}`);
         ctx.notes.push(`Comparison ${label} could not be measured: ${(error as Error).message}`);
-        process.exitCode = 1;
+        unmeasured = true;
       }
     };
     // The mixed load goes first: it measures the service in its steady state. Right after the throughput rounds
@@ -862,14 +889,18 @@ async function main() {
       targets: { ...TARGETS },
       rows: ctx.rows,
       notes: ctx.notes,
-      details: ctx.details,
     };
     const name = only || Q ? 'bench-trial' : 'bench-latest';
+    // The committed JSON stays small (the table and notes); every run's figures go next to it, git-ignored.
+    const detailsDir = path.join(REPORT_DIR, 'bench-details');
+    mkdirSync(detailsDir, { recursive: true });
+    writeFileSync(path.join(detailsDir, `${name}.json`), `${JSON.stringify({ ...report, details: ctx.details }, null, 2)}\n`);
     writeFileSync(path.join(REPORT_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(path.join(REPORT_DIR, `${name}.md`), markdownReport(report));
     console.log(`\n${machineLine(machine)}\n${dataLine(data)}\n\n${consoleTable(ctx.rows)}\n`);
     for (const note of ctx.notes) console.log(`- ${note}`);
-    console.log(`\nwrote loadtest/reports/${name}.json and ${name}.md in ${report.durationSeconds.toFixed(0)} s`);
+    console.log(`\nwrote loadtest/reports/${name}.json and ${name}.md (every run: bench-details/${name}.json) in ${report.durationSeconds.toFixed(0)} s`);
+    process.exitCode = unmeasured ? EXIT.setup : missed.length ? EXIT.breach : EXIT.pass;
     if (!Q && !only) rmSync(logDir, { recursive: true, force: true });
     else console.log(`process logs kept in ${logDir}`);
   } finally {
@@ -882,6 +913,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exitCode = 1;
+  const known = error instanceof SetupError || (error as { code?: string }).code === 'ECONNREFUSED';
+  console.error(known ? `bench: ${(error as Error).message}` : error instanceof Error ? error.stack : error);
+  process.exitCode = EXIT.setup;
 });

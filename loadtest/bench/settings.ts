@@ -42,7 +42,10 @@ export const LOAD = {
      * beyond which the service answers 503 instead of waiting longer.
      */
     statusConnections: 20,
+    /** With the remedies, runs of this many seconds. */
     runSeconds: 8,
+    /** Without them, runs of this many answers per connection (every request answered; about 8 s each). */
+    answersPerConnection: { popular: 3, status: 8 },
   },
   /** Concurrent shoppers on popular while every request misses the cache (4). */
   coldConnections: 4,
@@ -86,3 +89,22 @@ export const CORES = { server: 0, loadGenerator: 1 } as const;
 /** The popular query every comparison uses (the route's defaults). */
 export const POPULAR = { days: 3, limit: 5 } as const;
 export const POPULAR_PATH = `/api/orders/popular?days=${POPULAR.days}&limit=${POPULAR.limit}`;
+
+/** Something the bench needs is missing or refused (exit 2): one line says what. */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+/**
+ * Whether to seed before measuring, given the orders present: only with `--reset-data` (which replaces ALL data).
+ * Without it the bench never writes data: with fewer than SEED.orders it stops with a SetupError saying how to seed.
+ */
+export function seedPlan(existingOrders: number, resetData: boolean): { seed: boolean; reason: string } {
+  const have = existingOrders.toLocaleString('en-US');
+  if (resetData) return { seed: true, reason: `--reset-data (${have} orders were present)` };
+  if (existingOrders >= SEED.orders) return { seed: false, reason: `${have} orders already present` };
+  throw new SetupError(
+    `the database has ${have} orders and the bench measures at ${SEED.orders.toLocaleString('en-US')}: ` +
+      'run `npm run bench -- --reset-data` to DELETE ALL DATA and seed them (about a minute), or seed a database of your own',
+  );
+}

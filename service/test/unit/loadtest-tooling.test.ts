@@ -1,270 +1,252 @@
 /**
- * The load-test tool (loadtest/src): its arithmetic, verdict, charts and report as pure functions, then the real CLI
- * (`tsx loadtest/src/cli.ts`, what `npm run loadtest` runs) against small local HTTP servers: a fast one (exit 0,
- * report written, threshold line drawn), one answering in 1.2 s (exit 1, drill applied and cleared), none (exit 2).
+ * The load-test tooling (loadtest/): the one percentile function on known inputs, the verdict against the contract's
+ * THRESHOLDS, the bench's refusal to wipe data, the push of a run to a real Pushgateway (Debian's
+ * prometheus-pushgateway) read back through its API, and the real CLI (`npm run loadtest`) against small local HTTP
+ * servers: a fast one (exit 0, report written, results pushed), one answering in 1.2 s (exit 1, drill applied and
+ * cleared), none (exit 2).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { THRESHOLDS } from '../../../contract';
-import { parseOptions, THRESHOLDS_USED } from '../../../loadtest/src/loadtest';
-import { collectNotes, renderMarkdown, REPORT_FILES, timestampDirName, type RunReport } from '../../../loadtest/src/report';
-import { phasePlan, progressLine } from '../../../loadtest/src/runner';
-import { ENDPOINTS, SCENARIOS, seededRandom, splitRate } from '../../../loadtest/src/scenarios';
+import { LOADTEST_JOB, LOADTEST_METRICS, THRESHOLDS } from '../../../contract';
+import { binary } from '../../../alerting/test/support/tools';
+import { seedPlan, SEED, SetupError as BenchSetupError } from '../../../loadtest/bench/settings';
+import { latencyHistogram, median, percentile, type LoadRun } from '../../../loadtest/lib/load';
+import { judgeEndpoint, parseOptions, type RunReport } from '../../../loadtest/src/loadtest';
+import { createRunMetrics, pushRun } from '../../../loadtest/src/push';
+import { ENDPOINTS, seededRandom, splitRate } from '../../../loadtest/src/scenarios';
 import { SetupError } from '../../../loadtest/src/service-api';
-import {
-  bucketBySecond,
-  emptyRecord,
-  evaluateEndpoint,
-  percentile,
-  summariseEndpoint,
-  type EndpointInfo,
-  type EndpointRecord,
-  type Sample,
-} from '../../../loadtest/src/stats';
-import { renderLatencyChart, renderThroughputChart } from '../../../loadtest/src/svg';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const LIMIT_MS = THRESHOLDS.latencySeconds * 1000;
-const Q = THRESHOLDS.latencyQuantile;
-const info: EndpointInfo = { id: 'popular', name: 'GET /api/orders/popular', method: 'GET', route: '/api/orders/popular', targetRate: 10 };
 
-const recordOf = (samples: Partial<Sample>[], errors: { t: number; timeout: boolean }[] = []): EndpointRecord => ({
-  sent: samples.map((s) => Math.max(0, (s.t ?? 0) - (s.latencyMs ?? 1))),
-  samples: samples.map((s) => ({ t: 0, latencyMs: 1, status: 200, ...s })),
-  errors,
+const histogramOf = (ms: number[]) => {
+  const h = latencyHistogram();
+  for (const v of ms) h.recordValue(Math.round(v * 1000));
+  return h;
+};
+
+describe('percentile (the one percentile function; HdrHistogram, 3 significant digits)', () => {
+  test('p50, p95, p99 and p100 of 1..100 ms are the nearest-rank values', () => {
+    const h = histogramOf(Array.from({ length: 100 }, (_, i) => i + 1));
+    for (const p of [50, 95, 99, 100]) expect(Math.abs(percentile(h, p)! - p) / p).toBeLessThanOrEqual(0.001);
+  });
+
+  test('sub-millisecond answers keep their microseconds', () => {
+    expect(percentile(histogramOf([0.19, 0.2, 0.21]), 50)).toBe(0.2);
+  });
+
+  test('an answer exactly at the threshold is not reported over it', () => {
+    expect(percentile(histogramOf([LIMIT_MS]), 95)!).toBeLessThanOrEqual(LIMIT_MS);
+  });
+
+  test('empty input is null for every percentile; a percentile outside (0, 100] is an error', () => {
+    const empty = latencyHistogram();
+    for (const p of [1, 50, 95, 100]) expect(percentile(empty, p)).toBeNull();
+    for (const p of [0, -1, 101, Number.NaN]) expect(() => percentile(empty, p)).toThrow(RangeError);
+  });
+
+  test('median of per-run figures: odd, even, NaN ignored, empty is NaN', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([Number.NaN, 5])).toBe(5);
+    expect(median([])).toBeNaN();
+  });
 });
 
-describe('percentile (nearest rank)', () => {
-  const values = Array.from({ length: 100 }, (_, i) => i + 1);
-  test('p50, p95, p99 and p100 of 1..100', () => {
-    expect([50, 95, 99, 100].map((p) => percentile(values, p))).toEqual([50, 95, 99, 100]);
+describe('the verdict against contract THRESHOLDS', () => {
+  const def = { id: 'popular', name: 'GET /api/orders/popular', route: '/api/orders/popular' };
+  const quantileRank = Math.round(THRESHOLDS.latencyQuantile * 100); // answers out of 100 that must be within the line
+  /** 100 answers: `slow` of them at `slowMs`, the rest at 10 ms; statuses as given (200 for the rest). */
+  const run = (slow: number, slowMs: number, statuses: Record<string, number> = {}, noAnswer = 0): Parameters<typeof judgeEndpoint>[2] => {
+    const others = Object.values(statuses).reduce((a, b) => a + b, 0);
+    return {
+      histogram: histogramOf([...Array<number>(100 - slow).fill(10), ...Array<number>(slow).fill(slowMs)]),
+      statuses: { '200': 100 - others, ...statuses },
+      errors: noAnswer,
+      timeouts: 0,
+      sent: 100 + noAnswer,
+      seconds: 10,
+    };
+  };
+  const judge = (r: ReturnType<typeof run>, d: Parameters<typeof judgeEndpoint>[0] = def) => judgeEndpoint(d, 10, r, 10, THRESHOLDS);
+
+  test(`passes while the p${quantileRank} is within the line, fails when it is over`, () => {
+    expect(judge(run(100 - quantileRank, 5 * LIMIT_MS)).pass).toBe(true);
+    const over = judge(run(100 - quantileRank + 1, 5 * LIMIT_MS));
+    expect(over.pass).toBe(false);
+    expect(Math.abs(over.judgedMs! - 5 * LIMIT_MS) / (5 * LIMIT_MS)).toBeLessThanOrEqual(0.001);
+    expect(over.reasons).toEqual([`p${quantileRank} ${Math.round(over.judgedMs!)} ms > ${LIMIT_MS} ms (${THRESHOLDS.latencySeconds} s)`]);
+    expect(judge(run(100, LIMIT_MS)).pass).toBe(true);
+    expect(judge(run(100, LIMIT_MS * 1.002)).pass).toBe(false);
   });
-  test('small and empty inputs', () => {
-    expect(percentile([7], 95)).toBe(7);
-    expect(percentile([1, 2], 50)).toBe(1);
-    expect(percentile([1, 2], 51)).toBe(2);
-    expect(percentile([], 95)).toBeNull();
-    expect(() => percentile([1], 0)).toThrow(RangeError);
+
+  test('5xx and unanswered requests over routeErrorRatio fail; at the ratio they pass', () => {
+    const allowed = Math.round(THRESHOLDS.routeErrorRatio * 100);
+    expect(judge(run(0, 0, { '503': allowed })).pass).toBe(true);
+    const over = judge(run(0, 0, { '503': allowed + 1 }));
+    expect(over.pass).toBe(false);
+    expect(over.reasons[0]).toMatch(/^5xx and no answer/);
+    // No answer counts like a 5xx: (allowed 5xx + 2 without answer) of 102 attempts is over the ratio.
+    expect(judge(run(0, 0, { '503': allowed }, 2)).pass).toBe(false);
+  });
+
+  test('409 OUT_OF_STOCK on orders is counted apart and is not a failure; other 4xx are counted as 4xx', () => {
+    const result = judge(run(0, 0, { '409 OUT_OF_STOCK': 20, '400 VALIDATION_ERROR': 3 }), ENDPOINTS.placeOrder);
+    expect(result).toMatchObject({ pass: true, status4xx: 23, expected4xx: 20, status5xx: 0, failureRatio: 0 });
+  });
+
+  test('an endpoint with no answer at all fails', () => {
+    const result = judgeEndpoint(def, 10, { histogram: latencyHistogram(), statuses: {}, errors: 0, timeouts: 0, sent: 0, seconds: 10 }, 10, THRESHOLDS);
+    expect(result).toMatchObject({ pass: false, judgedMs: null, reasons: ['no request was answered'] });
   });
 });
 
-describe('rates', () => {
+describe('scenarios and options', () => {
   test('splitRate keeps the total and gives every endpoint at least 1 req/s', () => {
-    const weights = SCENARIOS.mixed.endpoints.map((e) => e.weight);
-    expect(splitRate(40, weights)).toEqual([10, 8, 6, 6, 8, 2]);
-    expect(splitRate(12, weights).reduce((a, b) => a + b, 0)).toBe(12);
-    expect(splitRate(3, weights)).toEqual([1, 1, 1, 1, 1, 1]);
-    expect(splitRate(7, [1])).toEqual([7]);
+    expect(splitRate(40, [25, 20, 15, 15, 20, 5])).toEqual([10, 8, 6, 6, 8, 2]);
+    expect(splitRate(3, [1, 1, 1, 100])).toEqual([1, 1, 1, 1]);
+    for (const total of [1, 7, 13, 40, 999]) {
+      const parts = splitRate(total, [3, 1, 1]);
+      expect(parts.reduce((a, b) => a + b, 0)).toBe(Math.max(total, 3));
+      expect(Math.min(...parts)).toBeGreaterThanOrEqual(1);
+    }
   });
-  test('phasePlan spreads an endpoint over up to 10 instances started within the first second', () => {
-    const phases = phasePlan(25, 1, 2);
-    expect(phases).toHaveLength(10);
-    expect(phases.reduce((sum, p) => sum + p.rate, 0)).toBe(25);
-    for (const p of phases) expect(p.offset >= 0 && p.offset < 1).toBe(true);
-    expect(phasePlan(3).map((p) => p.rate)).toEqual([1, 1, 1]);
-  });
-  test('the seeded random source repeats', () => {
+
+  test('the seeded random source repeats, and place-order builds a valid body from the discovered ids', () => {
     const a = seededRandom(42), b = seededRandom(42);
     expect(Array.from({ length: 5 }, a)).toEqual(Array.from({ length: 5 }, b));
-  });
-  test('place-order builds a valid body from the discovered ids', () => {
+    const data = { productIds: [7, 8, 9], orderIds: [], users: 50 };
     const random = seededRandom(1);
-    const data = { productIds: [4, 5, 6], orderIds: [9], users: 10 };
     for (let i = 0; i < 50; i++) {
       const { path: p, body } = ENDPOINTS.placeOrder.build(data, random);
       expect(p).toBe('/api/orders');
       const parsed = JSON.parse(body!) as { userId: number; items: { productId: number; quantity: number }[] };
       expect(parsed.userId).toBeGreaterThanOrEqual(1);
-      expect(parsed.userId).toBeLessThanOrEqual(10);
-      expect(new Set(parsed.items.map((it) => it.productId)).size).toBe(parsed.items.length);
-      for (const it of parsed.items) expect(data.productIds).toContain(it.productId);
+      expect(parsed.userId).toBeLessThanOrEqual(50);
+      expect(new Set(parsed.items.map((x) => x.productId)).size).toBe(parsed.items.length);
+      for (const item of parsed.items) expect(data.productIds).toContain(item.productId);
     }
-    expect(ENDPOINTS.statusByOrder.build(data, random).path).toBe('/api/orders/status?orderId=9');
   });
-});
 
-describe('bucketBySecond', () => {
-  test('buckets answers, 5xx and errors by the second they happened in, with per-second percentiles', () => {
-    const record: EndpointRecord = {
-      sent: [0, 50, 1000, 2000],
-      samples: [
-        { t: 100, latencyMs: 10, status: 200 },
-        { t: 900, latencyMs: 30, status: 200 },
-        { t: 1500, latencyMs: 1200, status: 503 },
-      ],
-      errors: [{ t: 2100, timeout: true }],
-    };
-    const buckets = bucketBySecond(record, 4);
-    expect(buckets).toHaveLength(4);
-    expect(buckets[0]).toMatchObject({ second: 0, sent: 2, responses: 2, p50: 10, p95: 30, p99: 30, max: 30, status5xx: 0 });
-    expect(buckets[1]).toMatchObject({ second: 1, sent: 1, responses: 1, p95: 1200, status5xx: 1 });
-    expect(buckets[2]).toMatchObject({ second: 2, sent: 1, responses: 0, errors: 1, p95: null });
-    expect(buckets[3]).toMatchObject({ responses: 0, p50: null });
-    expect(bucketBySecond({ ...emptyRecord(), samples: [{ t: 5200, latencyMs: 1, status: 200 }] }, 2)).toHaveLength(6);
-  });
-});
-
-describe('verdict against alerting/thresholds.ts', () => {
-  const judge = (record: EndpointRecord, endpoint: EndpointInfo = info) =>
-    evaluateEndpoint(summariseEndpoint(endpoint, record, 10, Q), THRESHOLDS_USED);
-  /** 100 answers whose 95th by rank (the p95) is `judgedMs`. */
-  const latencies = (judgedMs: number) =>
-    recordOf(Array.from({ length: 100 }, (_, i) => ({ t: 5000 + i, latencyMs: i < 94 ? 5 : i === 94 ? judgedMs : 3000 })));
-
-  test('uses the single source of truth', () => {
-    expect(THRESHOLDS_USED).toMatchObject({ latencySeconds: THRESHOLDS.latencySeconds, latencyQuantile: Q, routeErrorRatio: THRESHOLDS.routeErrorRatio });
-  });
-  test(`passes with p95 exactly at the line and fails just over it`, () => {
-    expect(judge(latencies(LIMIT_MS))).toEqual({ pass: true, reasons: [] });
-    const over = judge(latencies(LIMIT_MS + 1));
-    expect(over.pass).toBe(false);
-    expect(over.reasons[0]).toMatch(/^p95 1001 ms > 1000 ms/);
-  });
-  test('5xx and unanswered requests over routeErrorRatio fail; at the ratio they pass', () => {
-    const ok = Array.from({ length: 95 }, () => ({ status: 200 }));
-    expect(judge(recordOf([...ok, ...Array.from({ length: 5 }, () => ({ status: 500 }))])).pass).toBe(true);
-    const failing = judge(recordOf([...ok, ...Array.from({ length: 6 }, () => ({ status: 503 }))]));
-    expect(failing.pass).toBe(false);
-    expect(failing.reasons[0]).toMatch(/5xx and errors 5\.9 % > 5\.0 %/);
-    expect(judge(recordOf(ok, Array.from({ length: 6 }, (_, i) => ({ t: i, timeout: true })))).pass).toBe(false);
-  });
-  test('409 OUT_OF_STOCK on orders is counted apart and is not a failure; other 4xx are counted as 4xx', () => {
-    const place: EndpointInfo = { ...info, id: 'place-order', expectedRejections: ['OUT_OF_STOCK', 'INSUFFICIENT_BALANCE'] };
-    const record = recordOf([
-      { status: 201 },
-      { status: 409, code: 'OUT_OF_STOCK' },
-      { status: 409, code: 'OUT_OF_STOCK' },
-      { status: 404, code: 'USER_NOT_FOUND' },
-    ]);
-    const stats = summariseEndpoint(place, record, 10, Q);
-    expect(stats).toMatchObject({ status2xx: 1, status4xx: 3, expected4xx: 2, status5xx: 0, failureRatio: 0 });
-    expect(stats.statusCodes).toEqual({ '201': 1, '409 OUT_OF_STOCK': 2, '404 USER_NOT_FOUND': 1 });
-    expect(evaluateEndpoint(stats, THRESHOLDS_USED).pass).toBe(true);
-  });
-  test('an endpoint with no answer fails', () => {
-    expect(judge(emptyRecord())).toEqual({ pass: false, reasons: ['no request was answered'] });
-  });
-});
-
-const series = (p95s: (number | null)[]) =>
-  p95s.map((p95, second) => ({ second, sent: 5, responses: p95 === null ? 0 : 5, errors: 0, status5xx: 0, p50: p95 && p95 / 2, p95, p99: p95, max: p95 }));
-
-describe('SVG charts', () => {
-  test('the latency chart draws and labels the threshold line, and a slow p95 above it', () => {
-    const svg = renderLatencyChart(
-      [
-        { title: 'GET /a?x=<id>&y=1', pass: true, buckets: series([5, 6, null, 7]) },
-        { title: 'GET /b', pass: false, buckets: series([1500, 1600, 1500, 1400]) },
-      ],
-      { title: 'Latency', thresholdMs: LIMIT_MS, judgedPercentile: 95 },
-    );
-    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    const lines = [...svg.matchAll(/<line class="threshold" data-threshold-ms="1000" x1="[\d.]+" y1="([\d.]+)"/g)];
-    expect(lines).toHaveLength(2);
-    expect(svg).toContain('>threshold 1 s<');
-    expect(svg).toContain('GET /a?x=&lt;id&gt;&amp;y=1');
-    expect(svg).not.toContain('<id>');
-    // The slow panel's p95 polyline is drawn above (smaller y than) its threshold line.
-    const thresholdY = Number(lines[1]![1]);
-    const slowPanel = svg.slice(svg.indexOf('data-endpoint="GET /b"'));
-    const p95Points = /stroke="#ff7f0e" stroke-width="2.2" points="([^"]+)"/.exec(slowPanel)![1]!.split(' ');
-    for (const point of p95Points) expect(Number(point.split(',')[1])).toBeLessThan(thresholdY);
-    expect(slowPanel).toContain('FAIL');
-  });
-  test('the throughput chart has a line per endpoint, the total and the target', () => {
-    const svg = renderThroughputChart(
-      [
-        { label: 'GET /a', buckets: series([5, 5, 5]), targetRate: 5 },
-        { label: 'GET /b', buckets: series([5, null, 5]), targetRate: 5 },
-      ],
-      { title: 'Throughput' },
-    );
-    expect(svg).toContain('target 10 req/s');
-    expect(svg).toContain('all endpoints');
-    expect(svg.match(/<polyline /g)!.length).toBeGreaterThanOrEqual(3);
-  });
-});
-
-describe('report.md', () => {
-  const stats = summariseEndpoint(info, recordOf([{ t: 100, latencyMs: 1500 }, { t: 900, latencyMs: 1600 }]), 1, Q);
-  const base: Omit<RunReport, 'notes'> = {
-    scenario: 'incident-popular',
-    description: 'drill',
-    baseUrl: 'http://localhost:3000',
-    startedAt: '2025-01-31T09:05:07.123Z',
-    finishedAt: '2025-01-31T09:05:37.000Z',
-    durationSeconds: 30,
-    measuredSeconds: 30.5,
-    rate: 10,
-    connections: 10,
-    users: 1000,
-    seed: 1,
-    interrupted: false,
-    drill: { opsUrl: 'http://localhost:9464', applied: { queryLatencyMs: { popular: 1500 } }, cleared: true },
-    machine: {
-      cpuModel: 'Test CPU', cpuCount: 2, memoryTotalBytes: 8 * 1024 ** 3, memoryFreeBytes: 4 * 1024 ** 3,
-      loadAverage: [1, 2, 3], platform: 'linux', release: '6', arch: 'x64', node: 'v24.0.0', hostname: 'h',
-    },
-    generator: 'autocannon 8.0.0',
-    thresholds: THRESHOLDS_USED,
-    verdict: 'FAIL',
-    endpoints: [{ stats, verdict: evaluateEndpoint(stats, THRESHOLDS_USED), series: bucketBySecond(emptyRecord(), 1) }],
-  };
-  const markdown = renderMarkdown({ ...base, notes: collectNotes(base) });
-
-  test('shows the run, the machine, the per-endpoint table with the verdict, and embeds both charts', () => {
-    expect(markdown).toMatch(/^# Load test: incident-popular — FAIL/);
-    expect(markdown).toContain('| machine | Test CPU × 2, 8.0 GiB RAM (4.0 GiB free), load average 1 / 2 / 3, linux 6 x64, Node v24.0.0 |');
-    expect(markdown).toContain('`alerting/thresholds.ts`');
-    expect(markdown).toContain('cleared afterwards: yes');
-    expect(markdown).toMatch(/\| `GET \/api\/orders\/popular` \| 10 \| 2\.0 \| 2\.0 \| 2 \| 1500 \| 1600 \| 1600 \| 1600 \| 0 \| 0 \| 0 \| 0 \| 0\.0 % \| \*\*FAIL\*\* \|/);
-    expect(markdown).toContain('- `GET /api/orders/popular`: p95 1600 ms > 1000 ms (1 s)');
-    expect(markdown).toContain(`](${REPORT_FILES.latency})`);
-    expect(markdown).toContain(`](${REPORT_FILES.throughput})`);
-    expect(markdown).toMatch(/coordinated omission/);
-  });
-  test('a drill left active is the first note', () => {
-    const notes = collectNotes({ ...base, drill: { ...base.drill!, cleared: false, clearError: 'ECONNREFUSED' } });
-    expect(notes[0]).toMatch(/^THE DRILL WAS NOT CLEARED \(ECONNREFUSED\)/);
-  });
-  test('the report directory is the UTC start time', () => {
-    expect(timestampDirName(new Date('2025-01-31T09:05:07.123Z'))).toBe('2025-01-31T09-05-07Z');
-  });
-});
-
-describe('options', () => {
-  test('defaults', () => {
+  test('options: defaults, the admin token and the Pushgateway from the environment, one-line errors', () => {
     const options = parseOptions(['--scenario', 'mixed'], {})!;
-    expect(options).toMatchObject({ baseUrl: 'http://localhost:3000', opsUrl: 'http://localhost:9464', durationSeconds: 30, rate: 40, users: 1000 });
-    expect(options.scenario.name).toBe('mixed');
+    expect(options).toMatchObject({ baseUrl: 'http://localhost:3000', durationSeconds: 30, rate: 40, timeoutSeconds: 10, pushgatewayUrl: undefined });
+    expect(parseOptions(['--scenario', 'popular'], { PUSHGATEWAY_URL: 'http://localhost:9091/' })!.pushgatewayUrl).toBe('http://localhost:9091');
+    expect(parseOptions(['--scenario', 'incident-popular'], { ADMIN_TOKEN: 'x'.repeat(20) })!.adminToken).toBe('x'.repeat(20));
+    expect(() => parseOptions(['--scenario', 'incident-status'], {})).toThrow(/--admin-token/);
+    expect(() => parseOptions(['--scenario', 'nope'], {})).toThrow(SetupError);
+    expect(() => parseOptions(['--scenario', 'mixed', '--rate', '0'], {})).toThrow(/--rate must be a whole number from 1/);
+    expect(() => parseOptions(['--scenario', 'mixed', '--pushgateway', 'ftp://x'], {})).toThrow(/--pushgateway must be an http/);
     expect(parseOptions(['--help'], {})).toBeNull();
   });
-  test.each([
-    [[], /--scenario is required/],
-    [['--scenario', 'nope'], /unknown scenario "nope"/],
-    [['--scenario', 'mixed', '--rate', '0'], /--rate must be a whole number from 1/],
-    [['--scenario', 'mixed', '--duration', '1.5'], /--duration must be a whole number/],
-    [['--scenario', 'mixed', '--base-url', 'localhost:3000'], /--base-url must be an http\(s\) URL/],
-    [['--scenario', 'mixed', '--bogus'], /Unknown option '--bogus'/],
-    [['--scenario', 'incident-popular'], /pass --admin-token/],
-  ])('%j is a usage error', (argv, message) => {
-    expect(() => parseOptions(argv, {})).toThrow(SetupError);
-    expect(() => parseOptions(argv, {})).toThrow(message);
+});
+
+describe('npm run bench never wipes data without --reset-data', () => {
+  test('fewer orders than the bench measures at: refused without the flag, seeded with it', () => {
+    expect(() => seedPlan(SEED.orders - 1, false)).toThrow(BenchSetupError);
+    expect(() => seedPlan(0, false)).toThrow(/npm run bench -- --reset-data/);
+    expect(seedPlan(0, true).seed).toBe(true);
   });
-  test('the admin token may come from ADMIN_TOKEN', () => {
-    expect(parseOptions(['--scenario', 'incident-status'], { ADMIN_TOKEN: 'x'.repeat(16) })!.adminToken).toBe('x'.repeat(16));
+
+  test('enough orders: measured as they are, re-seeded only with the flag', () => {
+    expect(seedPlan(SEED.orders, false).seed).toBe(false);
+    expect(seedPlan(SEED.orders * 2, true).seed).toBe(true);
+  });
+
+  test('a database that cannot be reached: exit 2 with one line', async () => {
+    const run = await runNode(['loadtest/bench/run.ts', '--only', '7'], { DATABASE_URL: 'postgres://x:y@127.0.0.1:1/none' });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^bench: .*ECONNREFUSED/)]);
   });
 });
 
-test('progressLine shows elapsed, answers, the window p95 and errors', () => {
-  const a = recordOf([{ t: 100, latencyMs: 3 }, { t: 1500, latencyMs: 20 }]);
-  const b = recordOf([{ t: 1600, latencyMs: 40, status: 503 }], [{ t: 1700, timeout: true }]);
-  expect(progressLine(['a', 'b'], [a, b], 2000, 30)).toBe('   2s/30s  answers       3  p95 last 1s    40.0 ms (worst b 40.0 ms)  5xx 1  no answer 1');
+// ---- a real Pushgateway ----
+
+interface Gateway {
+  url: string;
+  /** The metric families of the group {job="loadtest", scenario}, from GET /api/v1/metrics. */
+  group(scenario: string): Promise<Record<string, { labels: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string }[]>>;
+}
+
+async function startPushgateway(): Promise<{ gateway: Gateway; child: ChildProcess }> {
+  const port = await new Promise<number>((resolve) => {
+    const s = http.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const child = spawn(binary('prometheus-pushgateway', 'pushgateway'), [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; !(await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)); i++) {
+    if (i > 100 || child.exitCode !== null) throw new Error('the Pushgateway did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // GET /api/v1/metrics: { data: [{ labels: {job, scenario}, <metric name>: { metrics: [...] }, ... }] }
+  type Group = { labels: Record<string, string> } & Record<string, unknown>;
+  const gateway: Gateway = {
+    url,
+    async group(scenario) {
+      const body = (await (await fetch(`${url}/api/v1/metrics`)).json()) as { data: Group[] };
+      const group = body.data.find((g) => g.labels.job === LOADTEST_JOB && g.labels.scenario === scenario) ?? { labels: {} };
+      return Object.fromEntries(
+        Object.entries(group).flatMap(([name, family]) => ((family as { metrics?: unknown })?.metrics ? [[name, (family as { metrics: never[] }).metrics]] : [])),
+      );
+    },
+  };
+  return { gateway, child };
+}
+
+let pushgateway: { gateway: Gateway; child: ChildProcess };
+beforeAll(async () => {
+  pushgateway = await startPushgateway();
+});
+afterAll(() => {
+  pushgateway.child.kill();
+});
+
+describe('results pushed to the Pushgateway', () => {
+  const endpoints = [{ id: 'popular', route: '/api/orders/popular', method: 'GET', targetRate: 5 }];
+
+  test('a run pushed is read back under {job="loadtest", scenario}: latency histogram, statuses, verdict', async () => {
+    const { gateway } = pushgateway;
+    const metrics = createRunMetrics(endpoints);
+    for (const ms of [3, 4, 1500]) metrics.answer('popular', ms, 200);
+    metrics.answer('popular', 20, 503);
+    metrics.noAnswer('popular');
+    metrics.finish([{ id: 'popular', judgedMs: 1500, pass: false }]);
+    await pushRun(gateway.url, 'push-test', metrics.registry);
+
+    const group = await gateway.group('push-test');
+    const duration = group[LOADTEST_METRICS.requestDuration]![0]!;
+    expect(duration.labels).toMatchObject({ job: LOADTEST_JOB, scenario: 'push-test', endpoint: 'popular', http_route: '/api/orders/popular' });
+    expect(Number(duration.count)).toBe(4);
+    expect(Number(duration.buckets![String(THRESHOLDS.latencySeconds)])).toBe(3); // 1.5 s is over the line
+    const byStatus = Object.fromEntries(group[LOADTEST_METRICS.responses]!.map((m) => [m.labels.http_response_status_code, Number(m.value)]));
+    expect(byStatus).toEqual({ '200': 3, '503': 1 });
+    expect(Number(group[LOADTEST_METRICS.unanswered]![0]!.value)).toBe(1);
+    expect(Number(group[LOADTEST_METRICS.judgedLatency]![0]!.value)).toBe(1.5);
+    expect(Number(group[LOADTEST_METRICS.targetRate]![0]!.value)).toBe(5);
+    expect(Number(group[LOADTEST_METRICS.endpointPassed]![0]!.value)).toBe(0);
+    expect(Number(group[LOADTEST_METRICS.runPassed]![0]!.value)).toBe(0);
+    expect(Number(group[LOADTEST_METRICS.runActive]![0]!.value)).toBe(0);
+
+    // The next run of the scenario replaces the previous one (a PUT of the group), counters included.
+    const next = createRunMetrics(endpoints);
+    next.answer('popular', 2, 200);
+    next.finish([{ id: 'popular', judgedMs: 2, pass: true }]);
+    await pushRun(gateway.url, 'push-test', next.registry);
+    const replaced = await gateway.group('push-test');
+    expect(Number(replaced[LOADTEST_METRICS.requestDuration]![0]!.count)).toBe(1);
+    expect(Number(replaced[LOADTEST_METRICS.runPassed]![0]!.value)).toBe(1);
+  });
+
+  test('a Pushgateway that is not there: the push rejects', async () => {
+    await expect(pushRun('http://127.0.0.1:1', 'push-test', createRunMetrics(endpoints).registry)).rejects.toThrow();
+  });
 });
 
 // ---- the real CLI against local servers ----
@@ -317,12 +299,9 @@ async function startFake(delayMs: number): Promise<Fake> {
   };
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runNode(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'loadtest/src/cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ADMIN_TOKEN: '' },
-    });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ADMIN_TOKEN: '', PUSHGATEWAY_URL: '', ...env } });
     let stdout = '', stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -338,47 +317,46 @@ describe('npm run loadtest (the CLI, end to end)', () => {
   });
   afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 
-  const reportDirOf = (stdout: string) => path.dirname(/^report: (.+)$/m.exec(stdout)![1]!);
+  const cli = (args: string[]) => runNode(['loadtest/src/loadtest.ts', ...args, '--reports-dir', reportsDir]);
+  const summaryOf = (stdout: string) =>
+    JSON.parse(readFileSync(path.join(path.dirname(/^report: (.+)$/m.exec(stdout)![1]!), 'summary.json'), 'utf8')) as RunReport;
 
-  test('a fast service passes the mixed scenario: exit 0, report.md, charts with the threshold line, summary.json', async () => {
+  test('a fast service passes the mixed scenario: exit 0, the report, every endpoint at its rate, the run pushed', async () => {
     const fake = await startFake(0);
     try {
-      const run = await runCli(['--scenario', 'mixed', '--base-url', fake.url, '--duration', '2', '--rate', '12', '--users', '50', '--reports-dir', reportsDir]);
+      const run = await cli(['--scenario', 'mixed', '--base-url', fake.url, '--duration', '2', '--rate', '12', '--users', '50', '--pushgateway', pushgateway.gateway.url]);
       expect(run.stderr).toMatch(/discovered 3 product ids and 2 order ids/);
       expect(run.stderr).toMatch(/1s\/2s +answers/);
       expect(run.code).toBe(0);
-      const dir = reportDirOf(run.stdout);
-      for (const file of Object.values(REPORT_FILES)) expect(existsSync(path.join(dir, file))).toBe(true);
-      expect(readFileSync(path.join(dir, REPORT_FILES.latency), 'utf8')).toMatch(/<line class="threshold" data-threshold-ms="1000"/);
-      expect(readFileSync(path.join(dir, REPORT_FILES.markdown), 'utf8')).toMatch(/^# Load test: mixed — PASS/);
-      const summary = JSON.parse(readFileSync(path.join(dir, REPORT_FILES.summary), 'utf8')) as RunReport;
+      const summary = summaryOf(run.stdout);
       expect(summary.verdict).toBe('PASS');
-      expect(summary.endpoints.map((e) => e.stats.id)).toEqual(['popular', 'status-by-order', 'status-by-user', 'products', 'product', 'place-order']);
-      for (const e of summary.endpoints) expect(e.stats.responses).toBeGreaterThan(0);
-      const place = summary.endpoints.find((e) => e.stats.id === 'place-order')!.stats;
+      expect(summary.endpoints.map((e) => e.id)).toEqual(['popular', 'status-by-order', 'status-by-user', 'products', 'product', 'place-order']);
+      // The open model sends exactly rate × duration requests, each answered.
+      for (const e of summary.endpoints) expect(e.answers).toBe(e.targetRate * 2);
+      const place = summary.endpoints.find((e) => e.id === 'place-order')!;
       expect(place.expected4xx).toBe(place.status4xx);
-      // Every request the fake saw was one the scenario describes.
       const paths = new Set(fake.calls.map((c) => `${c.method} ${new URL(c.url, 'http://x').pathname.replace(/\d+$/, ':id')}`));
       expect([...paths].sort()).toEqual(['GET /api/orders/popular', 'GET /api/orders/status', 'GET /api/products', 'GET /api/products/:id', 'POST /api/orders']);
+      const pushed = await pushgateway.gateway.group('mixed');
+      expect(Number(pushed[LOADTEST_METRICS.runPassed]![0]!.value)).toBe(1);
+      expect(pushed[LOADTEST_METRICS.endpointPassed]!.map((m) => m.labels.endpoint).sort()).toEqual(summary.endpoints.map((e) => e.id).sort());
     } finally {
       await fake.close();
     }
-  }, 20_000);
+  }, 30_000);
 
-  test('a service answering in 1.2 s breaches: exit 1, and the incident drill is applied then cleared', async () => {
+  test('a service answering in 1.2 s breaches: exit 1, the rate held, and the incident drill is applied then cleared', async () => {
     const slow = await startFake(1200);
     try {
       const token = 'test-admin-token-0123456789';
-      const run = await runCli([
-        '--scenario', 'incident-popular', '--base-url', slow.url, '--ops-url', slow.url, '--admin-token', token,
-        '--duration', '2', '--rate', '2', '--reports-dir', reportsDir,
-      ]);
+      const run = await cli(['--scenario', 'incident-popular', '--base-url', slow.url, '--ops-url', slow.url, '--admin-token', token, '--duration', '2', '--rate', '3']);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/incident-popular: FAIL/);
-      const summary = JSON.parse(readFileSync(path.join(reportDirOf(run.stdout), REPORT_FILES.summary), 'utf8')) as RunReport;
-      expect(summary.endpoints[0]!.stats.judged.ms).toBeGreaterThan(LIMIT_MS);
-      expect(summary.endpoints[0]!.verdict.reasons[0]).toMatch(/^p95 12\d\d ms > 1000 ms/);
-      expect(summary.drill).toMatchObject({ cleared: true });
+      const popular = summaryOf(run.stdout).endpoints[0]!;
+      expect(popular.reasons[0]).toMatch(/^p95 12\d\d ms > 1000 ms/);
+      // Open model: slow answers do not slow the arrivals down.
+      expect(popular.answers).toBe(6);
+      expect(popular.offeredRate).toBeGreaterThan(2.7);
       const admin = slow.calls.filter((c) => c.url === '/admin/drills');
       expect(admin.map((c) => c.method)).toEqual(['PUT', 'DELETE']);
       expect(admin.every((c) => c.auth === `Bearer ${token}`)).toBe(true);
@@ -386,13 +364,13 @@ describe('npm run loadtest (the CLI, end to end)', () => {
     } finally {
       await slow.close();
     }
-  }, 20_000);
+  }, 30_000);
 
   test('no service: exit 2 with one clear line', async () => {
     const gone = await startFake(0);
     await gone.close();
-    const run = await runCli(['--scenario', 'popular', '--base-url', gone.url, '--duration', '2', '--reports-dir', reportsDir]);
+    const run = await cli(['--scenario', 'popular', '--base-url', gone.url, '--duration', '2']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^loadtest: the service is not reachable at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): start it/m);
-  }, 20_000);
+  }, 30_000);
 });
