@@ -9,6 +9,7 @@ export const DASHBOARDS = {
   incidents: { uid: 'orders-incidents', title: 'Orders · Incidents' },
   dependencies: { uid: 'orders-dependencies', title: 'Orders · Dependencies' },
   alerts: { uid: 'orders-alerts', title: 'Orders · Alerts' },
+  loadtest: { uid: 'orders-loadtest', title: 'Orders · Load tests' },
 } as const;
 
 export type DashboardKey = keyof typeof DASHBOARDS;
@@ -52,6 +53,15 @@ export const PANELS = {
     firingMajor: 62,
     firingMinor: 63,
     firingTable: 64,
+  },
+  loadtest: {
+    runVerdict: 71,
+    lastRun: 72,
+    latency: 73,
+    serviceLatency: 74,
+    arrivalRate: 75,
+    failures: 76,
+    judgedLatency: 77,
   },
 } as const satisfies Record<DashboardKey, Record<string, number>>;
 

@@ -97,19 +97,3 @@ export function markdownReport(report: Report): string {
     '',
   ].join('\n');
 }
-
-export function consoleTable(rows: Row[]): string {
-  const header = ['#', 'measurement', 'A', 'B', 'ratio', 'target', 'result'];
-  const body = rows.map((row) => [
-    String(row.section),
-    row.measurement,
-    row.a,
-    row.b ?? '',
-    fmtRatio(row),
-    row.target ?? '',
-    verdict(row).replace(/\*\*/g, ''),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}

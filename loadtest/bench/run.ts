@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,11 +14,11 @@ import {
   POPULAR_PRODUCTS_FROM_ORDERS_SQL,
   POPULAR_PRODUCTS_SQL,
 } from '../../service/src/components/orders/repository';
+import { METRICS } from '../../contract';
 import { httpRequest, measure, median, runLoad, summarize, type LoadRun, type LoadSpec, type Measured } from '../lib/load';
 import { dataVolume, describeMachine } from './machine';
-import { summarizeProfile } from './profile';
 import { canPin, pinSelf, ROOT, startNode, stop, stopAll, killAllNow, waitUntilUp, type Child } from './processes';
-import { consoleTable, fmtInt, fmtMs, machineLine, dataLine, markdownReport, type Report, type Row } from './report';
+import { fmtInt, fmtMs, machineLine, dataLine, markdownReport, markdownTable, type Report, type Row } from './report';
 import { CORES, LOAD, PORTS, POPULAR, POPULAR_PATH, SEED, seedPlan, SetupError, TARGETS } from './settings';
 
 const USAGE = `usage: npm run bench [-- [--reset-data] [--quick] [--only 1,2,...]]
@@ -169,7 +168,7 @@ async function metricSum(opsPort: number, name: string, labels: Record<string, s
 async function waitIdle(opsPort: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if ((await metricSum(opsPort, 'http_server_active_requests')) === 0) return;
+    if ((await metricSum(opsPort, METRICS.httpActive)) === 0) return;
     await sleep(200);
   }
 }
@@ -177,22 +176,9 @@ async function waitIdle(opsPort: number, timeoutMs = 20_000): Promise<void> {
 /** Every port the bench listens on must be free: a leftover server would be measured instead of ours. */
 async function assertPortsFree(): Promise<void> {
   const ports = Object.values(PORTS).flatMap((p) => (typeof p === 'number' ? [p] : [p.api, p.ops]));
-  const taken: number[] = [];
-  await Promise.all(
-    ports.map(
-      (port) =>
-        new Promise<void>((resolve) => {
-          const socket = net.connect(port, '127.0.0.1');
-          socket.once('connect', () => {
-            taken.push(port);
-            socket.destroy();
-            resolve();
-          });
-          socket.once('error', () => resolve());
-        }),
-    ),
-  );
-  if (taken.length) throw new Error(`ports in use: ${taken.join(', ')} (a leftover bench process?); see PORTS in loadtest/bench/settings.ts`);
+  const answers = await Promise.all(ports.map((port) => httpRequest(origin(port)).then(() => port, () => undefined)));
+  const taken = answers.filter((port) => port !== undefined);
+  if (taken.length) throw new SetupError(`ports in use: ${taken.join(', ')} (a leftover bench process?); see PORTS in loadtest/bench/settings.ts`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -335,10 +321,6 @@ async function throughput(ctx: Ctx) {
     `the load generator ${(m.ceiling.loadGeneratorCpu * 100).toFixed(0)} % of its own while driving the bare server` +
     (m.ceiling.loadGeneratorCpu > 0.9 ? ', saturated: the true ceiling is higher and the fraction lower than shown).' : ').');
 
-  // Where the service's CPU goes at the ceiling load: explains #2 and prices the instrumentation for #3.
-  const profile = await profileService(ctx, `cached popular at c=${c}`, (t) => runLoad(spec(t, POPULAR_PATH, c)));
-  ctx.details.profileCachedPopular = profile;
-
   if (wants(2)) {
     const met = frac('service') >= TARGETS.ceilingFraction;
     ctx.rows.push(
@@ -362,11 +344,6 @@ async function throughput(ctx: Ctx) {
       },
     );
     ctx.notes.push(`Ceiling: ${cpuLine} The Fastify peer reached ${frac('peer').toFixed(2)} of the ceiling.`);
-    ctx.notes.push(
-      `${met ? 'Where the hot path’s CPU goes' : 'Why #2 is missed'} — the service on cached popular at c=${c}, profiled: ${profile.text}. ` +
-        'Beside the service’s own work (routing, cache look-up, instrumentation) the rest of its cost is the same Node sockets + HTTP work the bare server ' +
-        `does, plus the seven headers the bare server does not send (request id, security headers). Instrumentation: ${profile.instrumentation}.`,
-    );
   }
   if (wants(3)) {
     // Judged by the server CPU each request costs: the service is CPU-bound here (throughput = 1 / CPU per request),
@@ -400,49 +377,8 @@ async function throughput(ctx: Ctx) {
         '“Off” is the real service with request durations, requests in flight and cache look-ups recording nothing ' +
         '(loadtest/bench/servers/service-without-instrumentation.ts) at LOG_LEVEL=error; at info a cache hit writes no log line, so the ' +
         `difference is the metrics. The same comparison by median req/s: as is ${(rpsLoss('service') * 100).toFixed(1)} %, debug ` +
-        `${(rpsLoss('logDebug') * 100).toFixed(1)} % (req/s of single runs: ${(['service', 'off'] as const).map((k) => `${k} ${runs.get(k)!.map((r) => fmtInt(r.requestsPerSecond)).join(' / ')}`).join('; ')}). ` +
-        `CPU profile of the service under this load: ${profile.instrumentation}.`,
+        `${(rpsLoss('logDebug') * 100).toFixed(1)} % (req/s of single runs: ${(['service', 'off'] as const).map((k) => `${k} ${runs.get(k)!.map((r) => fmtInt(r.requestsPerSecond)).join(' / ')}`).join('; ')}).`,
     );
-  }
-}
-
-/**
- * Why a target was missed: a CPU profile (node --cpu-prof) of one more service instance, pinned like the others,
- * under the given load. Only the measured window of the profile is summarised.
- */
-async function profileService(ctx: Ctx, what: string, drive: (t: Target) => Promise<{ requestsPerSecond: number }>) {
-  log(`profiling the service under ${what} (--cpu-prof)`);
-  const dir = mkdtempSync(path.join(ctx.logDir, 'profile-'));
-  const child = startNode('service-profiled', 'service/src/main.ts', serviceEnv(PORTS.serviceProfiled), {
-    core: ctx.pinned ? CORES.server : undefined,
-    logDir: ctx.logDir,
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-  });
-  try {
-    await waitReady(child, PORTS.serviceProfiled.ops);
-    const t = target(PORTS.serviceProfiled.api, child);
-    await drive(t); // warm-up
-    const from = Number(process.hrtime.bigint() / 1000n);
-    const run = await drive(t);
-    const to = Number(process.hrtime.bigint() / 1000n);
-    await stop(child, 15_000);
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('no .cpuprofile written');
-    const summary = summarizeProfile(path.join(dir, file), from, to);
-    const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
-    const text =
-      `on CPU ${pct(summary.busyShare)} of the ${(summary.windowMs / 1000).toFixed(0)} s window (${fmtInt(run.requestsPerSecond)} req/s under the profiler); ` +
-      `its CPU went to ${summary.categories.slice(0, 7).map((x) => `${x.name} ${pct(x.share)}`).join(', ')}`;
-    const share = (name: string) => summary.categories.find((x) => x.name === name)?.share ?? 0;
-    const instrumentation =
-      `metrics (prom-client) ${pct(share('metrics (prom-client)'))}, the service’s telemetry middleware ${pct(share('telemetry middleware (service)'))} ` +
-      `and logging (winston) ${pct(share('logging (winston)'))} of the service’s CPU`;
-    return { ...summary, requestsPerSecond: run.requestsPerSecond, text, instrumentation };
-  } catch (error) {
-    const text = `the profile could not be taken (${(error as Error).message})`;
-    return { text, instrumentation: text };
-  } finally {
-    await stop(child);
   }
 }
 
@@ -503,8 +439,8 @@ async function mixedLoad(ctx: Ctx) {
       runs.byOrderId.push(o);
       runs.byUserId.push(u);
       const delta = (name: string, labels: Record<string, string> = {}) => after(name, labels) - before(name, labels);
-      const queries = statusQueries.reduce((n, q) => n + delta('db_query_duration_seconds_count', { query: q }), 0);
-      const fast = statusQueries.reduce((n, q) => n + delta('db_query_duration_seconds_bucket', { le: '0.01', query: q }), 0);
+      const queries = statusQueries.reduce((n, q) => n + delta(`${METRICS.dbQueryDuration}_count`, { query: q }), 0);
+      const fast = statusQueries.reduce((n, q) => n + delta(`${METRICS.dbQueryDuration}_bucket`, { le: '0.01', query: q }), 0);
       const floorMs = after('nodejs_eventloop_lag_min_seconds') * 1000; // the sampling interval
       inside.push({
         loopDelayP99Ms: after('nodejs_eventloop_lag_p99_seconds') * 1000 - floorMs,
@@ -556,23 +492,6 @@ async function mixedLoad(ctx: Ctx) {
       `p99 by orderId ${m.byOrderId.runs.map((r) => fmtMs(r.p99Ms)).join(' / ')}, by userId ${m.byUserId.runs.map((r) => fmtMs(r.p99Ms)).join(' / ')} over the runs. ` +
       'Latency is counted from the moment each request is issued, so waiting for a free connection counts.',
   );
-  if (m.byOrderId.p99Ms >= TARGETS.statusP99Ms || m.byUserId.p99Ms >= TARGETS.statusP99Ms) {
-    const profile = await profileService(ctx, 'the mixed load', async (t) => {
-      const runs = await Promise.all(
-        Object.values(paths).map((p) => runLoad({ ...paced(t.port, p, RUN_S), ...(t.pid ? { serverPid: t.pid } : {}) })),
-      );
-      return { requestsPerSecond: runs.reduce((n, r) => n + r.requestsPerSecond, 0) };
-    });
-    ctx.details.profileMixed = profile;
-    ctx.notes.push(
-      `Why #6 is missed — a bare server under the same load answers within ${fmtMs(floorP99)} at p99, so the generator and the network are not it. ` +
-        `The slowest 1 % of status requests are those that arrive while the service’s one core is busy: its event loop was ` +
-        `${fmtMs(diag.loopDelayP99Ms)} late at p99 and ${fmtMs(diag.loopDelayMaxMs)} at worst (each request waits for every callback ahead of it; ` +
-        `GC pauses and PostgreSQL backends, unpinned on the same two cores, add to it), and ${(diag.statusQueriesOver10MsShare * 100).toFixed(1)} % of the ` +
-        `status queries themselves took over 10 ms. Each request costs ${fmtMs((m.byOrderId.serverCpu * 1000) / totalRps)} of service CPU; profiled under the mixed load, ` +
-        `the service was ${profile.text}.`,
-    );
-  }
 }
 
 /**
@@ -597,7 +516,7 @@ async function stampede(ctx: Ctx) {
         pttl = await ctx.redis.pTTL(POPULAR_CACHE_KEY);
       }
       if (pttl <= 0) throw new Error(`the service did not cache ${POPULAR_CACHE_KEY} with a TTL: has its key format changed?`);
-      const before = await metricSum(PORTS.serviceShortTtl.ops, 'db_query_duration_seconds_count', { query: 'popular_products' });
+      const before = await metricSum(PORTS.serviceShortTtl.ops, `${METRICS.dbQueryDuration}_count`, { query: 'popular_products' });
       const expiresAt = performance.now() + pttl;
       // Each request on its own new connection, all written at once, just after both tiers have expired.
       const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
@@ -606,7 +525,7 @@ async function stampede(ctx: Ctx) {
       const results = await Promise.all(Array.from({ length: n }, () => httpRequest(`${api}${POPULAR_PATH}`, { agent })));
       agent.destroy();
       await sleep(200);
-      const after = await metricSum(PORTS.serviceShortTtl.ops, 'db_query_duration_seconds_count', { query: 'popular_products' });
+      const after = await metricSum(PORTS.serviceShortTtl.ops, `${METRICS.dbQueryDuration}_count`, { query: 'popular_products' });
       trials.push({
         aggregates: after - before,
         ok: results.filter((r) => r.status === 200).length,
@@ -638,9 +557,9 @@ async function coldPath(ctx: Ctx) {
     await setDrills(PORTS.serviceDrills.ops, { cacheBypass: ['popular_products'] });
     const load = spec(target(PORTS.serviceDrills.api, svc), POPULAR_PATH, c);
     await runLoad({ ...load, seconds: WARMUP_S });
-    const before = await metricSum(PORTS.serviceDrills.ops, 'db_query_duration_seconds_count', { query: 'popular_products' });
+    const before = await metricSum(PORTS.serviceDrills.ops, `${METRICS.dbQueryDuration}_count`, { query: 'popular_products' });
     const m = await measure(load, RUNS, 0);
-    const after = await metricSum(PORTS.serviceDrills.ops, 'db_query_duration_seconds_count', { query: 'popular_products' });
+    const after = await metricSum(PORTS.serviceDrills.ops, `${METRICS.dbQueryDuration}_count`, { query: 'popular_products' });
     const total = m.runs.reduce((s, r) => s + r.requests, 0);
     const single = await explainMs(ctx.pg, POPULAR_PRODUCTS_SQL, [TIME_ZONE, POPULAR.days, POPULAR.limit]);
     ctx.details.coldPath = { connections: c, ...m, aggregatesRun: after - before, explainExecutionMs: single };
@@ -897,7 +816,7 @@ async function main() {
     writeFileSync(path.join(detailsDir, `${name}.json`), `${JSON.stringify({ ...report, details: ctx.details }, null, 2)}\n`);
     writeFileSync(path.join(REPORT_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(path.join(REPORT_DIR, `${name}.md`), markdownReport(report));
-    console.log(`\n${machineLine(machine)}\n${dataLine(data)}\n\n${consoleTable(ctx.rows)}\n`);
+    console.log(`\n${machineLine(machine)}\n${dataLine(data)}\n\n${markdownTable(ctx.rows)}\n`);
     for (const note of ctx.notes) console.log(`- ${note}`);
     console.log(`\nwrote loadtest/reports/${name}.json and ${name}.md (every run: bench-details/${name}.json) in ${report.durationSeconds.toFixed(0)} s`);
     process.exitCode = unmeasured ? EXIT.setup : missed.length ? EXIT.breach : EXIT.pass;

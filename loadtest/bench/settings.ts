@@ -78,7 +78,6 @@ export const PORTS = {
   serviceDrills: { api: 4741, ops: 4742 },
   serviceShortTtl: { api: 4791, ops: 4792 },
   withoutRollup: { api: 4751, ops: 4752 },
-  serviceProfiled: { api: 4781, ops: 4782 },
   ceiling: 4761,
   peer: 4771,
 } as const;

@@ -1,3 +1,4 @@
+import { createRunMetrics } from '../../loadtest/src/push';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,10 @@ const KNOWN_METRICS = new Set([
   'redis_keyspace_misses_total',
   // Prometheus' alert state
   'ALERTS',
+  // the load tests' results (job="loadtest"), as the run's registry pushes them, and the Pushgateway's push time
+  ...createRunMetrics([]).registry.getMetricsAsArray()
+    .flatMap((m) => (String(m.type) === 'histogram' ? ['_bucket', '_count', '_sum'].map((suffix) => `${m.name}${suffix}`) : [m.name])),
+  'push_time_seconds',
 ]);
 
 const PROMQL_KEYWORDS = new Set([
@@ -200,6 +205,15 @@ describe('panel ids (the alerts link to them)', () => {
       firingMajor: ['ALERTS{', 'alertstate="firing"', 'severity="major"', 'or vector(0)'],
       firingMinor: ['ALERTS{', 'alertstate="firing"', 'severity="minor"', 'or vector(0)'],
       firingTable: ['ALERTS{', 'alertstate="firing"'],
+    },
+    loadtest: {
+      runVerdict: ['loadtest_run_passed{job="loadtest"}'],
+      lastRun: ['push_time_seconds{job="loadtest"}'],
+      latency: ['loadtest_request_duration_seconds_bucket', 'histogram_quantile'],
+      serviceLatency: ['http_server_request_duration_seconds_bucket', 'job="orders"'],
+      arrivalRate: ['loadtest_request_duration_seconds_count', 'loadtest_target_rate_requests_per_second'],
+      failures: ['loadtest_responses_total', 'http_response_status_code=~"5.."', 'loadtest_requests_unanswered_total'],
+      judgedLatency: ['loadtest_judged_latency_seconds'],
     },
   } satisfies { [K in DashboardKey]: Record<keyof (typeof PANELS)[K], string[]> };
 

@@ -7,6 +7,7 @@ import { DASHBOARDS, type DashboardKey } from '../../../contract';
 import { alertsDashboard } from './alerts';
 import { dependenciesDashboard } from './dependencies';
 import { incidentsDashboard } from './incidents';
+import { loadtestDashboard } from './loadtest';
 import { overviewDashboard } from './overview';
 
 export interface GeneratedDashboard {
@@ -21,6 +22,7 @@ const BUILDERS: Record<DashboardKey, () => DashboardBuilder> = {
   incidents: incidentsDashboard,
   dependencies: dependenciesDashboard,
   alerts: alertsDashboard,
+  loadtest: loadtestDashboard,
 };
 
 /** The SDK's models carry helper functions on queries; JSON is what Grafana reads, so return exactly that. */
