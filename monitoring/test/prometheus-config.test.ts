@@ -14,10 +14,12 @@ describe('prometheus.yml', () => {
     expect(code).toBe(0);
   });
 
-  test('scrapes the service, both exporters, the blackbox probes of the public API, Prometheus and Alertmanager', () => {
+  test('scrapes the service, both exporters, the blackbox probes of the public API, Prometheus, Alertmanager and the Pushgateway', () => {
     const config = parse(readFileSync(path.join(ROOT, 'monitoring/prometheus/prometheus.yml'), 'utf8'));
     const jobs = config.scrape_configs.map((job: { job_name: string }) => job.job_name);
-    expect(jobs).toEqual(['orders', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager']);
+    expect(jobs).toEqual(['orders', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager', 'pushgateway']);
+    // The load tests' pushed job="loadtest" and scenario labels survive the scrape.
+    expect(config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'pushgateway')).toMatchObject({ honor_labels: true });
     expect(config.scrape_configs[0].static_configs[0].targets).toEqual(['orders:9464']);
     const probe = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'blackbox-api');
     expect(probe.static_configs[0].targets.every((t: string) => t.startsWith('http://host.docker.internal:3000/api/'))).toBe(true);
