@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { createClient } from 'redis';
@@ -15,7 +15,7 @@ import {
   POPULAR_PRODUCTS_SQL,
 } from '../../service/src/components/orders/repository';
 import { METRICS } from '../../contract';
-import { httpRequest, measure, median, runLoad, summarize, type LoadRun, type LoadSpec, type Measured } from '../lib/load';
+import { httpRequest, latencyHistogram, measure, median, percentile, runLoad, summarize, type LoadRun, type LoadSpec, type Measured } from '../lib/load';
 import { dataVolume, describeMachine } from './machine';
 import { canPin, pinSelf, ROOT, startNode, stop, stopAll, killAllNow, waitUntilUp, type Child } from './processes';
 import { fmtInt, fmtMs, machineLine, dataLine, markdownReport, markdownTable, type Report, type Row } from './report';
@@ -417,23 +417,14 @@ async function mixedLoad(ctx: Ctx) {
   await mixedRun(WARMUP_S);
   await floorRun(WARMUP_S);
   const runs = { popular: [] as LoadRun[], byOrderId: [] as LoadRun[], byUserId: [] as LoadRun[], floor: [] as LoadRun[] };
-  const inside: {
-    loopDelayP99Ms: number;
-    loopDelayMaxMs: number;
-    gcMs: number;
-    gcPausesOver10Ms: number;
-    statusQueriesOver10MsShare: number;
-    generatorLoopDelayMaxMs: number;
-  }[] = [];
+  /** Per run, from the service's own metrics: GC time, and the share of status queries over 10 ms in PostgreSQL. */
+  const inside: { gcMs: number; gcPausesOver10Ms: number; statusQueriesOver10MsShare: number }[] = [];
   const statusQueries = ['order_status_by_id', 'order_status_by_user'];
+  const floorP99s: number[] = [];
   try {
     for (let i = 0; i < MIXED_RUNS; i++) {
-      const before = await scrape(PORTS.service.ops); // also resets the service's event-loop delay histogram
-      // The generator's own stalls delay sending and reading; they count in the latencies, so they are watched too.
-      const generatorDelay = monitorEventLoopDelay({ resolution: 5 });
-      generatorDelay.enable();
+      const before = await scrape(PORTS.service.ops);
       const [p, o, u] = await mixedRun(RUN_S);
-      generatorDelay.disable();
       const after = await scrape(PORTS.service.ops);
       runs.popular.push(p);
       runs.byOrderId.push(o);
@@ -441,34 +432,27 @@ async function mixedLoad(ctx: Ctx) {
       const delta = (name: string, labels: Record<string, string> = {}) => after(name, labels) - before(name, labels);
       const queries = statusQueries.reduce((n, q) => n + delta(`${METRICS.dbQueryDuration}_count`, { query: q }), 0);
       const fast = statusQueries.reduce((n, q) => n + delta(`${METRICS.dbQueryDuration}_bucket`, { le: '0.01', query: q }), 0);
-      const floorMs = after('nodejs_eventloop_lag_min_seconds') * 1000; // the sampling interval
       inside.push({
-        loopDelayP99Ms: after('nodejs_eventloop_lag_p99_seconds') * 1000 - floorMs,
-        loopDelayMaxMs: after('nodejs_eventloop_lag_max_seconds') * 1000 - floorMs,
         gcMs: delta('nodejs_gc_duration_seconds_sum') * 1000,
         gcPausesOver10Ms: delta('nodejs_gc_duration_seconds_count') - delta('nodejs_gc_duration_seconds_bucket', { le: '0.01' }),
         statusQueriesOver10MsShare: queries ? 1 - fast / queries : Number.NaN,
-        generatorLoopDelayMaxMs: generatorDelay.max / 1e6,
       });
+      // The floor's three generators ran at once: their answers are pooled into one histogram per run.
       const floor = await floorRun(RUN_S);
       runs.floor.push(...floor);
+      const pooled = latencyHistogram();
+      for (const r of floor) pooled.add(r.histogram);
+      floorP99s.push(percentile(pooled, 99) ?? Number.NaN);
     }
   } finally {
     await stop(ceiling);
   }
   const m = { popular: summarize(runs.popular), byOrderId: summarize(runs.byOrderId), byUserId: summarize(runs.byUserId), floor: summarize(runs.floor) };
-  // The floor's three generators ran at once: their per-run p99s are pooled per round by taking the worst.
-  const floorP99 = median(runs.floor.reduce<number[][]>((rounds, r, i) => {
-    (rounds[Math.floor(i / 3)] ??= []).push(r.p99Ms);
-    return rounds;
-  }, []).map((round) => Math.max(...round)));
+  const floorP99 = median(floorP99s);
   const diag = {
-    loopDelayP99Ms: median(inside.map((x) => x.loopDelayP99Ms)),
-    loopDelayMaxMs: median(inside.map((x) => x.loopDelayMaxMs)),
     gcMsPerSecond: median(inside.map((x) => x.gcMs)) / RUN_S,
     gcPausesOver10Ms: inside.reduce((n, x) => n + x.gcPausesOver10Ms, 0),
     statusQueriesOver10MsShare: median(inside.map((x) => x.statusQueriesOver10MsShare)),
-    generatorLoopDelayMaxMs: inside.map((x) => x.generatorLoopDelayMaxMs),
   };
   const totalRps = m.popular.requestsPerSecond + m.byOrderId.requestsPerSecond + m.byUserId.requestsPerSecond;
   ctx.details.mixed = { ratePerEndpoint: rate, maxConnectionsPerEndpoint: c, ...m, floorP99Ms: floorP99, insideTheService: inside, diagnostics: diag };
@@ -486,8 +470,7 @@ async function mixedLoad(ctx: Ctx) {
   ctx.notes.push(
     `Mixed load: the service used ${(m.byOrderId.serverCpu * 100).toFixed(0)} % of its core at ${fmtInt(totalRps)} req/s ` +
       `(${fmtMs((m.byOrderId.serverCpu * 1000) / totalRps)} of CPU per request on average); the machine had ${m.byOrderId.machineBusyCores.toFixed(1)} of its ` +
-      `${os.cpus().length} cores busy. Inside the service during the runs: event-loop delay p99 ${fmtMs(diag.loopDelayP99Ms)}, max ${fmtMs(diag.loopDelayMaxMs)}; ` +
-      `GC ${fmtMs(diag.gcMsPerSecond)} per second, ${diag.gcPausesOver10Ms} pauses over 10 ms in all runs; ` +
+      `${os.cpus().length} cores busy. Inside the service during the runs: GC ${fmtMs(diag.gcMsPerSecond)} per second, ${diag.gcPausesOver10Ms} pauses over 10 ms in all runs; ` +
       `${(diag.statusQueriesOver10MsShare * 100).toFixed(1)} % of status queries took over 10 ms in PostgreSQL (pool wait included). ` +
       `p99 by orderId ${m.byOrderId.runs.map((r) => fmtMs(r.p99Ms)).join(' / ')}, by userId ${m.byUserId.runs.map((r) => fmtMs(r.p99Ms)).join(' / ')} over the runs. ` +
       'Latency is counted from the moment each request is issued, so waiting for a free connection counts.',

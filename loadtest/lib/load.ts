@@ -119,24 +119,22 @@ const shapeOf = (spec: LoadSpec): (() => RequestShape) => {
 export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
   const histogram = latencyHistogram();
   const statuses: Record<string, number> = {};
-  let errors = 0, timeouts = 0, sent = 0;
+  const failed = { errors: 0, timeouts: 0 };
   const answer = (ms: number, status: number, code?: string) => {
     histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
     const key = code ? `${status} ${code}` : String(status);
     statuses[key] = (statuses[key] ?? 0) + 1;
     spec.onAnswer?.(ms, status, code);
   };
-  const noAnswer = (timeout: boolean) => {
-    if (timeout) timeouts++;
-    else errors++;
-    spec.onNoAnswer?.(timeout);
+  const noAnswer = (timeout: boolean, count = 1) => {
+    failed[timeout ? 'timeouts' : 'errors'] += count;
+    for (let i = 0; i < count; i++) spec.onNoAnswer?.(timeout);
   };
   const cpuBefore = process.cpuUsage();
   const serverBefore = spec.serverPid ? processCpuMs(spec.serverPid) : undefined;
   const machineBefore = machineCpu();
   const started = performance.now();
-  if (spec.ratePerSecond) sent = await openModel(spec, spec.ratePerSecond, answer, noAnswer);
-  else await closedLoop(spec, answer, (n) => (errors += n), (n) => (timeouts += n));
+  const sent = spec.ratePerSecond ? await openModel(spec, spec.ratePerSecond, answer, noAnswer) : await closedLoop(spec, answer, noAnswer);
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const serverAfter = spec.serverPid ? processCpuMs(spec.serverPid) : undefined;
@@ -145,7 +143,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
   const ms = (p: number) => percentile(histogram, p) ?? Number.NaN;
   return {
     histogram,
-    sent: spec.ratePerSecond ? sent : requests + errors + timeouts,
+    sent: sent ?? requests + failed.errors + failed.timeouts,
     requests,
     requestsPerSecond: requests / (wallMs / 1000),
     p50Ms: ms(50),
@@ -153,8 +151,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
     p99Ms: ms(99),
     maxMs: requests ? histogram.maxValue / 1000 : Number.NaN,
     statuses,
-    errors,
-    timeouts,
+    ...failed,
     seconds: wallMs / 1000,
     loadGeneratorCpu: (cpu.user + cpu.system) / 1000 / wallMs,
     serverCpu: serverMs / wallMs,
@@ -166,31 +163,26 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
 async function closedLoop(
   spec: LoadSpec,
   answer: (ms: number, status: number) => void,
-  addErrors: (n: number) => void,
-  addTimeouts: (n: number) => void,
-): Promise<void> {
+  noAnswer: (timeout: boolean, count: number) => void,
+): Promise<undefined> {
   const next = shapeOf(spec);
   const first = next();
-  const request: autocannon.Request = {
-    method: first.method ?? 'GET',
-    path: first.path,
-    ...(typeof spec.path === 'function' ? { setupRequest: (req) => ({ ...req, ...next() }) } : {}),
-  };
   const instance = autocannon({
     url: spec.origin,
     connections: spec.connections,
     ...(spec.requests ? { amount: spec.requests } : { duration: spec.seconds }),
     timeout: spec.timeoutSeconds,
     ...(spec.headers ? { headers: spec.headers } : {}),
-    requests: [request],
+    requests: [{ method: first.method ?? 'GET', path: first.path, ...(typeof spec.path === 'function' ? { setupRequest: (req) => ({ ...req, ...next() }) } : {}) }],
   });
   const stop = () => instance.stop();
   spec.signal?.addEventListener('abort', stop, { once: true });
   instance.on('response', (_client, status, _bytes, ms) => answer(ms, status));
   const result = await instance;
   spec.signal?.removeEventListener('abort', stop);
-  addErrors(result.errors - result.timeouts);
-  addTimeouts(result.timeouts);
+  noAnswer(false, result.errors - result.timeouts);
+  noAnswer(true, result.timeouts);
+  return undefined;
 }
 
 /** Issues requests on schedule (a 1 ms timer catching up on every due request); resolves with the number sent. */

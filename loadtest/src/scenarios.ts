@@ -1,6 +1,6 @@
-import { POPULAR_ROUTE, STATUS_ROUTE } from '../../contract';
+import { POPULAR_ROUTE, ROUTES, STATUS_ROUTE } from '../../contract';
 
-/** Ids the scenarios draw from, discovered from the API itself before the run (see discover.ts). */
+/** Ids the scenarios draw from, discovered from the API itself before the run (service-api.ts). */
 export interface ScenarioData {
   productIds: readonly number[];
   orderIds: readonly number[];
@@ -18,12 +18,12 @@ export interface BuiltRequest {
 export type Need = 'products' | 'orders';
 
 export interface EndpointDef {
-  /** Short stable key: report rows, chart panels, summary.json. */
+  /** Short stable key: report rows, summary.json, the pushed `endpoint` label. */
   id: string;
   /** What a reader sees in the report, e.g. `GET /api/orders/popular?days=3&limit=5`. */
   name: string;
   method: 'GET' | 'POST';
-  /** The route template, as in the service's `http_route` label and alerting/catalog.ts. */
+  /** The route template (contract ROUTES), as in the service's `http_route` label. */
   route: string;
   /** Share of the arrival rate in a mix (relative). */
   weight: number;
@@ -90,27 +90,27 @@ export const ENDPOINTS = {
   },
   productList: {
     id: 'products',
-    name: 'GET /api/products?limit=20',
+    name: `GET ${ROUTES.listProducts.route}?limit=20`,
     method: 'GET',
-    route: '/api/products',
+    route: ROUTES.listProducts.route,
     weight: 15,
     needs: [],
-    build: () => ({ path: '/api/products?limit=20' }),
+    build: () => ({ path: `${ROUTES.listProducts.route}?limit=20` }),
   },
   product: {
     id: 'product',
-    name: 'GET /api/products/:id',
+    name: `GET ${ROUTES.getProduct.route}`,
     method: 'GET',
-    route: '/api/products/:id',
+    route: ROUTES.getProduct.route,
     weight: 20,
     needs: ['products'],
     build: (data, random) => ({ path: `/api/products/${pick(data.productIds, random)}` }),
   },
   placeOrder: {
     id: 'place-order',
-    name: 'POST /api/orders',
+    name: `POST ${ROUTES.placeOrder.route}`,
     method: 'POST',
-    route: '/api/orders',
+    route: ROUTES.placeOrder.route,
     weight: 5,
     needs: ['products'],
     build: (data, random) => {
@@ -118,7 +118,7 @@ export const ENDPOINTS = {
       const chosen = new Set<number>();
       while (chosen.size < count) chosen.add(pick(data.productIds, random));
       const items = [...chosen].map((productId) => ({ productId, quantity: between(1, 3, random) }));
-      return { path: '/api/orders', body: JSON.stringify({ userId: between(1, data.users, random), items }) };
+      return { path: ROUTES.placeOrder.route, body: JSON.stringify({ userId: between(1, data.users, random), items }) };
     },
     // Random shoppers buying random products run into these by design; they are answers, not failures.
     expectedRejections: ['OUT_OF_STOCK', 'INSUFFICIENT_BALANCE'],
