@@ -19,7 +19,8 @@ import { httpRequest, latencyHistogram, measure, median, percentile, runLoad, su
 import { dataVolume, describeMachine } from './machine';
 import { canPin, pinSelf, ROOT, startNode, stop, stopAll, killAllNow, waitUntilUp, type Child } from './processes';
 import { fmtInt, fmtMs, machineLine, dataLine, markdownReport, markdownTable, type Report, type Row } from './report';
-import { CORES, LOAD, PORTS, POPULAR, POPULAR_PATH, SEED, seedPlan, SetupError, TARGETS } from './settings';
+import { SetupError } from '../src/service-api';
+import { CORES, LOAD, PORTS, POPULAR, POPULAR_PATH, SEED, seedPlan, TARGETS } from './settings';
 
 const USAGE = `usage: npm run bench [-- [--reset-data] [--quick] [--only 1,2,...]]
 
@@ -344,6 +345,20 @@ async function throughput(ctx: Ctx) {
       },
     );
     ctx.notes.push(`Ceiling: ${cpuLine} The Fastify peer reached ${frac('peer').toFixed(2)} of the ceiling.`);
+    // A conditional GET with the ranking's ETag: a 304 without the body, from browsers, a CDN or a reverse proxy.
+    const etag = body.headers.etag;
+    if (typeof etag === 'string') {
+      const conditional = await measure({ ...spec(serviceTarget(ctx), POPULAR_PATH, c), headers: { 'if-none-match': etag } }, THROUGHPUT_RUNS, WARMUP_S);
+      const notModified = conditional.runs.reduce((n, r) => n + (r.statuses['304'] ?? 0), 0);
+      ctx.rows.push({
+        section: 2,
+        measurement: `cached popular with If-None-Match (its ETag), req/s at c=${c}: 304 vs the 200 above`,
+        a: `${fmtInt(conditional.requestsPerSecond)} req/s (${fmtInt(notModified)} of ${fmtInt(conditional.runs.reduce((n, r) => n + r.requests, 0))} answered 304)`,
+        b: `${fmtInt(rps('service'))} req/s`,
+        ratio: conditional.requestsPerSecond / rps('service'),
+        ratioKind: 'fraction',
+      });
+    } else ctx.notes.push('The popular ranking carries no ETag: the conditional-request row was not measured.');
   }
   if (wants(3)) {
     // Judged by the server CPU each request costs: the service is CPU-bound here (throughput = 1 / CPU per request),

@@ -1,4 +1,5 @@
 import { THRESHOLDS } from '../../contract';
+import { SetupError } from '../src/service-api';
 
 /**
  * Every number `npm run bench` judges or drives its runs by, defined once. The incident line (1 s) is the
@@ -88,11 +89,6 @@ export const CORES = { server: 0, loadGenerator: 1 } as const;
 /** The popular query every comparison uses (the route's defaults). */
 export const POPULAR = { days: 3, limit: 5 } as const;
 export const POPULAR_PATH = `/api/orders/popular?days=${POPULAR.days}&limit=${POPULAR.limit}`;
-
-/** Something the bench needs is missing or refused (exit 2): one line says what. */
-export class SetupError extends Error {
-  override name = 'SetupError';
-}
 
 /**
  * Whether to seed before measuring, given the orders present: only with `--reset-data` (which replaces ALL data).

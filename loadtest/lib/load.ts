@@ -251,6 +251,7 @@ async function openModel(
 
 export interface HttpResult {
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: string;
   ms: number;
 }
@@ -265,7 +266,7 @@ export function httpRequest(
     const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
       res.on('error', reject);
     });
     req.on('error', reject);

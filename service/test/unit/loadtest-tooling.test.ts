@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LOADTEST_JOB, LOADTEST_METRICS, THRESHOLDS } from '../../../contract';
 import { binary } from '../../../alerting/test/support/tools';
-import { seedPlan, SEED, SetupError as BenchSetupError } from '../../../loadtest/bench/settings';
+import { seedPlan, SEED } from '../../../loadtest/bench/settings';
 import { latencyHistogram, median, percentile, type LoadRun } from '../../../loadtest/lib/load';
 import { judgeEndpoint, parseOptions, type RunReport } from '../../../loadtest/src/loadtest';
 import { createRunMetrics, pushRun } from '../../../loadtest/src/push';
@@ -147,7 +147,7 @@ describe('scenarios and options', () => {
 
 describe('npm run bench never wipes data without --reset-data', () => {
   test('fewer orders than the bench measures at: refused without the flag, seeded with it', () => {
-    expect(() => seedPlan(SEED.orders - 1, false)).toThrow(BenchSetupError);
+    expect(() => seedPlan(SEED.orders - 1, false)).toThrow(SetupError);
     expect(() => seedPlan(0, false)).toThrow(/npm run bench -- --reset-data/);
     expect(seedPlan(0, true).seed).toBe(true);
   });
