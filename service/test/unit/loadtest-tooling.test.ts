@@ -179,7 +179,8 @@ async function startPushgateway(): Promise<{ gateway: Gateway; child: ChildProce
       s.close(() => resolve(p));
     });
   });
-  const child = spawn(binary('prometheus-pushgateway', 'pushgateway'), [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  // Kept in memory only: Debian's build persists to /var/lib/prometheus/pushgateway.data by default.
+  const child = spawn(binary('prometheus-pushgateway', 'pushgateway'), [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; !(await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)); i++) {
     if (i > 100 || child.exitCode !== null) throw new Error('the Pushgateway did not start');
