@@ -3,7 +3,7 @@ import { SetupError } from '../src/service-api';
 
 /**
  * Every number `npm run bench` judges or drives its runs by, defined once. The incident line (1 s) is the
- * guide's, read from alerting/thresholds.ts; the other targets are this benchmark's own.
+ * guide's, read from contract/thresholds.ts; the other targets are this benchmark's own.
  */
 export const TARGETS = {
   /** The guide's incident line: with the remedies removed p99 should exceed it, with them it must stay under. */
