@@ -1,3 +1,4 @@
+import { formatMs } from '../lib/load';
 import type { DataVolume, Machine } from './machine';
 
 /** One line of the result table: a figure, what it is compared with, the ratio, and its target. */
@@ -33,13 +34,8 @@ export interface Report {
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 export const fmtInt = (n: number) => (Number.isFinite(n) ? int.format(n) : 'n/a');
 
-/** Milliseconds: two decimals under 10, one under 100, none above. */
-export function fmtMs(ms: number): string {
-  if (!Number.isFinite(ms)) return 'n/a';
-  if (ms < 10) return `${ms.toFixed(2)} ms`;
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
-  return `${int.format(ms)} ms`;
-}
+/** Milliseconds with their unit, as both tools print them (formatMs). */
+export const fmtMs = (ms: number) => `${formatMs(ms)} ms`;
 
 export function fmtRatio(row: Row): string {
   const r = row.ratio;

@@ -89,6 +89,10 @@ export function percentile(histogram: hdr.JsHistogram, p: number): number | null
   return histogram.totalCount === 0 ? null : histogram.lowestEquivalentValue(histogram.getValueAtPercentile(p)) / 1000;
 }
 
+/** Milliseconds for people: two decimals under 10, one under 100, none above; `n/a` for null or NaN. */
+export const formatMs = (ms: number | null): string =>
+  ms === null || !Number.isFinite(ms) ? 'n/a' : ms >= 100 ? String(Math.round(ms)) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+
 /** The median of per-run figures (not of latencies), ignoring NaN; NaN when there is none. */
 export function median(values: number[]): number {
   const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);

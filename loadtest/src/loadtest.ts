@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { THRESHOLDS } from '../../contract';
-import { latencyHistogram, percentile, runLoad, type LoadRun } from '../lib/load';
+import { formatMs, latencyHistogram, percentile, runLoad, type LoadRun } from '../lib/load';
 import { createRunMetrics, pushRun, type RunMetrics } from './push';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS, seededRandom, splitRate, type EndpointDef, type Need, type Scenario } from './scenarios';
 import { applyDrill, clearDrill, discover, SetupError } from './service-api';
@@ -144,8 +144,6 @@ export interface EndpointResult {
   reasons: string[];
 }
 
-export const formatMs = (ms: number | null): string =>
-  ms === null ? '—' : ms >= 100 ? String(Math.round(ms)) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 export const formatPercent = (ratio: number): string => `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.001 ? 3 : 1)} %`;
 
 /**
