@@ -6,30 +6,22 @@ declare module 'autocannon' {
     interface Request {
       method?: string;
       path?: string;
-      headers?: Record<string, string>;
-      body?: string;
       /** Called before every send of this request; returns the request to send. */
       setupRequest?: (request: Request) => Request;
     }
     interface Options {
       url: string;
       connections?: number;
-      /** Seconds. */
+      /** Seconds; or `amount`: stop after that many answers. */
       duration?: number;
-      /** Stop after this many answers instead of after `duration`. */
       amount?: number;
       /** Seconds before a request counts as timed out (an error). */
       timeout?: number;
       headers?: Record<string, string>;
       requests?: Request[];
     }
-    /** `errors` includes `timeouts`. */
-    interface Result {
-      errors: number;
-      timeouts: number;
-    }
-    /** The running instance: an event emitter that is also a promise of the result. */
-    interface Instance extends EventEmitter, PromiseLike<Result> {
+    /** The running instance: an event emitter and a promise of the result (`errors` includes `timeouts`). */
+    interface Instance extends EventEmitter, PromiseLike<{ errors: number; timeouts: number }> {
       stop(): void;
       on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
     }

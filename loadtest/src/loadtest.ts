@@ -116,33 +116,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
 /** The numbers a run is judged by: contract THRESHOLDS, never typed here. */
 export type Thresholds = Pick<typeof THRESHOLDS, 'latencySeconds' | 'latencyQuantile' | 'routeErrorRatio'>;
 
-/** One endpoint's outcome: what summary.json holds per endpoint. */
-export interface EndpointResult {
-  id: string;
-  name: string;
-  route: string;
-  targetRate: number;
-  /** Requests issued per second: the arrival rate actually offered. */
-  offeredRate: number;
-  answers: number;
-  /** Latency percentiles and maximum, ms (null: nothing answered). */
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
-  /** Latency at THRESHOLDS.latencyQuantile, ms: what the verdict judges. */
-  judgedMs: number | null;
-  noAnswer: number;
-  timeouts: number;
-  status4xx: number;
-  /** 409s with an error code the endpoint expects (e.g. OUT_OF_STOCK): the business working, part of status4xx. */
-  expected4xx: number;
-  status5xx: number;
-  /** Answers by status (and error code), e.g. `200`, `409 OUT_OF_STOCK`. */
-  statuses: Record<string, number>;
-  /** (5xx + no answer) / (answers + no answer): what the error threshold judges. */
-  failureRatio: number;
-  pass: boolean;
-  /** Why it failed, one line each. */
-  reasons: string[];
-}
+/** One endpoint's outcome: what summary.json holds per endpoint (see judgeEndpoint). */
+export type EndpointResult = ReturnType<typeof judgeEndpoint>;
 
 export const formatPercent = (ratio: number): string => `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.001 ? 3 : 1)} %`;
 
@@ -156,7 +131,7 @@ export function judgeEndpoint(
   run: Pick<LoadRun, 'histogram' | 'statuses' | 'errors' | 'timeouts' | 'sent' | 'seconds'>,
   plannedSeconds: number,
   t: Thresholds,
-): EndpointResult {
+) {
   let status4xx = 0, expected4xx = 0, status5xx = 0;
   for (const [key, count] of Object.entries(run.statuses)) {
     const [status, code] = key.split(' ');
@@ -182,24 +157,30 @@ export function judgeEndpoint(
     name: def.name,
     route: def.route,
     targetRate,
-    // Sending stops after the planned duration (or earlier when interrupted); waiting for the last answers is not sending.
+    /** Requests issued per second: sending stops after the planned duration; waiting for the last answers is not sending. */
     offeredRate: run.sent / Math.max(0.001, Math.min(run.seconds, plannedSeconds)),
     answers,
+    /** Latency percentiles and maximum, ms (null: nothing answered). */
     latencyMs: {
       p50: percentile(run.histogram, 50),
       p95: percentile(run.histogram, 95),
       p99: percentile(run.histogram, 99),
       max: answers ? run.histogram.maxValue / 1000 : null,
     },
+    /** Latency at THRESHOLDS.latencyQuantile, ms: what the verdict judges. */
     judgedMs,
     noAnswer,
     timeouts: run.timeouts,
     status4xx,
+    /** 409s with an error code the endpoint expects (e.g. OUT_OF_STOCK): the business working, part of status4xx. */
     expected4xx,
     status5xx,
+    /** Answers by status (and error code), e.g. `200`, `409 OUT_OF_STOCK`. */
     statuses: run.statuses,
+    /** (5xx + no answer) / (answers + no answer): what the error threshold judges. */
     failureRatio,
     pass: reasons.length === 0,
+    /** Why it failed, one line each. */
     reasons,
   };
 }
