@@ -295,7 +295,10 @@ describe('invariants under concurrency', () => {
 
   describe('duplicate Idempotency-Key submissions', () => {
     const ordersWithKey = async (key: string) =>
-      t.app.sql<{ id: string; total_amount: string }>('SELECT id, total_amount FROM orders WHERE idempotency_key = $1', [key]);
+      t.app.sql<{ id: string; total_amount: string }>(
+        'SELECT o.id, o.total_amount FROM orders o JOIN idempotency_keys k ON k.order_id = o.id WHERE k.key = $1',
+        [key],
+      );
 
     test('sequential: the same key and body five times is one order, charged once', async () => {
       const userId = await t.given.user(50_000);
