@@ -34,6 +34,8 @@ async function startServiceProcess(databaseUrl: string) {
       REDIS_URL: workerRedisUrl(),
       SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      // This test is about shutdown, not load shedding: on a starved CPU a request may wait long for a connection.
+      DB_POOL_ACQUIRE_TIMEOUT_MS: '10000',
       LOG_LEVEL: 'info',
       ADMIN_TOKEN,
       FAULTS_ENABLED: 'true',
@@ -60,7 +62,7 @@ let spinners: ChildProcess[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  seedApp = await startTestApp({ DATABASE_URL: database.url });
+  seedApp = await startTestApp({ DATABASE_URL: database.url, DB_POOL_ACQUIRE_TIMEOUT_MS: '10000' });
 });
 afterAll(async () => {
   for (const spinner of spinners) spinner.kill('SIGKILL');

@@ -11,7 +11,8 @@ import { IDEMPOTENCY_KEY_RETENTION_HOURS } from '../../src/components/orders/mod
 import { post } from '../support/http';
 import { startTestApp, useTestApp, type TestApp } from '../support/test-app';
 
-const t = useTestApp();
+// These tests are about keys, not load shedding: on a loaded machine a request may wait long for a pooled connection.
+const t = useTestApp({ DB_POOL_ACQUIRE_TIMEOUT_MS: '10000' });
 
 interface RawReply {
   status: number;
@@ -225,7 +226,7 @@ describe('POST /api/orders with Idempotency-Key', () => {
   });
 
   test('across two service instances on one database, concurrent duplicates still make exactly one order', async () => {
-    const second: TestApp = await startTestApp({ DATABASE_URL: t.app.config.database.url });
+    const second: TestApp = await startTestApp({ DATABASE_URL: t.app.config.database.url, DB_POOL_ACQUIRE_TIMEOUT_MS: '10000' });
     try {
       const userId = await t.given.user(100_000);
       const productId = await t.given.product(1_000, 100);
