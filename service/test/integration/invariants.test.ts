@@ -351,7 +351,8 @@ describe('invariants under concurrency', () => {
         expect(created.length).toBeGreaterThanOrEqual(1);
         expect(created.map((r) => r.body.orderId)).toEqual(created.map(() => orderId));
         for (const r of created) expect(r.body).toEqual(created[0]!.body);
-        expect(others.map(outcome)).toEqual(others.map(() => '409 IDEMPOTENCY_IN_PROGRESS'));
+        // The rest were told the key is in progress, or (on a starved machine) shed before reaching the database.
+        expect(others.map(outcome).filter((o) => o !== '409 IDEMPOTENCY_IN_PROGRESS' && o !== '503 DATABASE_POOL_EXHAUSTED')).toEqual([]);
         expect(await t.given.stockOf(productId)).toBe(8);
         expect(await t.given.balanceOf(userId)).toBe(46_000);
         expect(num((await t.app.sql<{ n: string }>('SELECT count(*) AS n FROM orders WHERE user_id = $1', [userId]))[0]!.n)).toBe(1);
@@ -398,7 +399,11 @@ describe('invariants under concurrency', () => {
     const STOCK = 37;
     const PRICE = 4_500;
 
-    /** Runs the stampede against `app`, asserts that nothing is oversold, and returns the outcomes for the caller. */
+    /**
+     * Runs the stampede against `app`, asserts that nothing is oversold and that the tables agree with the answers
+     * (stock, money, rollup move for exactly the 201s), and returns the outcomes for the caller. A buyer is told
+     * OUT_OF_STOCK only once all 37 are sold; a shed buyer (503) changed nothing.
+     */
     async function stampede(app: TestApp, label: string) {
       const given = fixtures(app);
       const productId = await given.product(PRICE, STOCK);
@@ -422,8 +427,10 @@ describe('invariants under concurrency', () => {
 
       // No oversell, and money moved for exactly the winners.
       const winners = responses.map((r, i) => (r.status === 201 ? buyers[i]! : undefined)).filter((id) => id !== undefined);
-      expect(winners).toHaveLength(STOCK);
-      expect(await given.stockOf(productId)).toBe(0);
+      const sold = winners.length;
+      expect(sold).toBeLessThanOrEqual(STOCK);
+      if (counts['409 OUT_OF_STOCK']) expect(sold).toBe(STOCK);
+      expect(await given.stockOf(productId)).toBe(STOCK - sold);
       const orderRows = await app.sql<{ user_id: string; status: string; total_amount: string }>(
         `SELECT o.user_id, o.status, o.total_amount FROM orders o JOIN order_items i ON i.order_id = o.id
           WHERE i.product_id = $1 ORDER BY o.user_id`,
@@ -435,17 +442,17 @@ describe('invariants under concurrency', () => {
       const winnerSet = new Set(winners);
       expect(balances.filter((b) => num(b.balance) !== (winnerSet.has(num(b.id)) ? 10_000 - PRICE : 10_000))).toEqual([]);
       const [rollup] = await app.sql<{ q: string }>('SELECT sum(quantity) AS q FROM product_daily_sales WHERE product_id = $1', [productId]);
-      expect(num(rollup!.q)).toBe(STOCK);
+      expect(num(rollup!.q ?? 0)).toBe(sold);
       const api = await get(`${app.api}/api/products/${productId}`);
-      expect(api.body.stock).toBe(0);
+      expect(api.body.stock).toBe(STOCK - sold);
       return { counts, responses };
     }
 
-    test('with the default pool (10 connections, 500 ms acquire timeout): exactly 37 sell; the rest get 409 OUT_OF_STOCK or, when shed, a retryable 503', async () => {
+    test('with the default pool (10 connections, 500 ms acquire timeout): never more than 37 sell, OUT_OF_STOCK only once all 37 are sold, the rest are shed with a retryable 503', async () => {
       const { counts, responses } = await stampede(t.app, 'default pool');
       // 200 buyers on one row queue on its lock while holding pooled connections; past the acquire timeout the
       // service sheds with 503 "busy" + Retry-After instead of queueing into seconds. No other answer is allowed.
-      expect(counts['201']).toBe(STOCK);
+      // How many are shed depends on the machine's load; that the shed ones changed nothing, stampede() checks.
       expect(Object.keys(counts).filter((k) => !['201', '409 OUT_OF_STOCK', '503 DATABASE_POOL_EXHAUSTED'].includes(k))).toEqual([]);
       for (const shed of responses.filter((r) => r.status === 503)) {
         expect(shed.headers.get('retry-after')).toBe('1');
