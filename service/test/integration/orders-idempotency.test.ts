@@ -7,9 +7,12 @@
  */
 import http from 'node:http';
 import fc from 'fast-check';
+import { Sequelize } from 'sequelize';
 import { IDEMPOTENCY_KEY_RETENTION_HOURS } from '../../src/components/orders/model';
+import { requestFingerprint } from '../../src/components/orders/place-order';
+import { createMigrator, migrateUp } from '../../src/infra/migrator';
 import { post } from '../support/http';
-import { startTestApp, useTestApp, type TestApp } from '../support/test-app';
+import { createTestDatabase, dropTestDatabase, startTestApp, useTestApp, type TestApp } from '../support/test-app';
 
 // These tests are about keys, not load shedding: on a loaded machine a request may wait long for a pooled connection.
 const t = useTestApp({ DB_POOL_ACQUIRE_TIMEOUT_MS: '10000' });
@@ -303,5 +306,51 @@ describe('Idempotency-Key shapes, generated', () => {
     expect(await ordersOf(userId)).toBe(0);
     expect(await t.given.stockOf(productId)).toBe(1_000_000);
     expect([...seen].sort()).toEqual(['empty', 'inner whitespace', 'longer than 128', 'non-ASCII byte', 'whitespace only']);
+  });
+});
+
+describe('migration 0003 moves the keys kept before it', () => {
+  test('a key used within 24 h before the migration replays its order; an older one is gone and the key is free', async () => {
+    const database = await createTestDatabase(false);
+    const sequelize = new Sequelize(database.url, { dialect: 'postgres', logging: false });
+    let app: TestApp | undefined;
+    try {
+      await createMigrator(sequelize).up({ to: '0002-hot-query-indexes' });
+      const [[user]] = (await sequelize.query(`INSERT INTO users (name, balance) VALUES ('u', 100000) RETURNING id`)) as [{ id: string }[], unknown];
+      const [[product]] = (await sequelize.query(`INSERT INTO products (name, price, stock) VALUES ('p', 1000, 10) RETURNING id`)) as [{ id: string }[], unknown];
+      const userId = Number(user!.id);
+      const productId = Number(product!.id);
+      const request = { userId, items: [{ productId, quantity: 1 }] };
+      const placedBefore = async (key: string, age: string) => {
+        const [[order]] = (await sequelize.query(
+          `INSERT INTO orders (user_id, status, total_amount, idempotency_key, request_hash, created_at, paid_at)
+           VALUES ($1, 'PAID', 1000, $2, $3, now() - $4::interval, now() - $4::interval) RETURNING id`,
+          { bind: [userId, key, requestFingerprint(request), age] },
+        )) as [{ id: string }[], unknown];
+        await sequelize.query('INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 1, 1000)', {
+          bind: [order!.id, productId],
+        });
+        return Number(order!.id);
+      };
+      const recent = await placedBefore('before-0003-recent', '1 hour');
+      await placedBefore('before-0003-old', '25 hours');
+
+      await migrateUp(sequelize);
+      app = await startTestApp({ DATABASE_URL: database.url });
+      const replay = await placeOrder(request, 'before-0003-recent', app.api);
+      const fresh = await placeOrder(request, 'before-0003-old', app.api);
+
+      expect(replay.status).toBe(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(expect.objectContaining({ orderId: recent, userId, status: 'PAID', totalAmount: 1000, items: [{ productId, quantity: 1, unitPrice: 1000 }] }));
+      expect(fresh.status).toBe(201);
+      expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+      const [[count]] = (await sequelize.query('SELECT count(*)::int AS n FROM orders')) as [{ n: number }[], unknown];
+      expect(count!.n).toBe(3);
+    } finally {
+      await app?.close();
+      await sequelize.close();
+      await dropTestDatabase(database.name);
+    }
   });
 });
