@@ -12,6 +12,7 @@ export const METRICS = {
   dbPoolConnections: 'db_pool_connections',
   dbPoolMax: 'db_pool_max_connections',
   dbUp: 'db_up',
+  dbErrors: 'db_errors_total',
   redisConnected: 'redis_connected',
   ordersCreated: 'orders_created_total',
   ordersCancelled: 'orders_cancelled_total',
@@ -31,7 +32,17 @@ export const LABELS = {
   poolState: 'state',
   reason: 'reason',
   drill: 'drill',
+  dbErrorKind: 'kind',
 } as const;
+
+/**
+ * Values of db_errors_total{kind}: the four ways the database can fail to serve a request, each its own API answer
+ * (service/docs/api-contract.md): unreachable (unavailable), no pooled connection within the acquire timeout
+ * (pool_exhausted), a row lock not granted within the lock timeout (lock_timeout), a statement past the statement
+ * timeout (statement_timeout).
+ */
+export const DB_ERROR_KINDS = ['unavailable', 'pool_exhausted', 'lock_timeout', 'statement_timeout'] as const;
+export type DbErrorKind = (typeof DB_ERROR_KINDS)[number];
 
 /** Prometheus job of the service's scrape target. */
 export const JOB = 'orders';

@@ -34,6 +34,7 @@ const envSchema = z.object({
   DB_POOL_MAX: positiveInt.max(100).default(10),
   DB_POOL_ACQUIRE_TIMEOUT_MS: positiveInt.default(500),
   DB_STATEMENT_TIMEOUT_MS: positiveInt.default(5_000),
+  DB_LOCK_TIMEOUT_MS: positiveInt.default(2_000),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(100),
   SHUTDOWN_DRAIN_MS: nonNegativeInt.default(3_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
@@ -47,7 +48,11 @@ export interface Config {
   nodeEnv: 'production' | 'development' | 'test';
   http: { port: number; opsPort: number; slowRequestMs: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug' };
-  database: { url: string; poolMax: number; acquireTimeoutMs: number; statementTimeoutMs: number };
+  /**
+   * Timeouts in ms: `acquireTimeoutMs` to get a pooled connection, `lockTimeoutMs` to wait for a row lock (below the
+   * statement timeout, so lock contention is told apart from a slow statement), `statementTimeoutMs` per statement.
+   */
+  database: { url: string; poolMax: number; acquireTimeoutMs: number; lockTimeoutMs: number; statementTimeoutMs: number };
   redis: { url: string; commandTimeoutMs: number };
   popular: { cacheTtlSeconds: number };
   businessTimeZone: string;
@@ -70,6 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.DB_LOCK_TIMEOUT_MS >= e.DB_STATEMENT_TIMEOUT_MS) {
+    throw new ConfigError('Invalid configuration: DB_LOCK_TIMEOUT_MS must be below DB_STATEMENT_TIMEOUT_MS');
+  }
   return {
     nodeEnv: e.NODE_ENV,
     http: { port: e.PORT, opsPort: e.OPS_PORT, slowRequestMs: e.SLOW_REQUEST_MS },
@@ -78,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       url: e.DATABASE_URL,
       poolMax: e.DB_POOL_MAX,
       acquireTimeoutMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS,
+      lockTimeoutMs: e.DB_LOCK_TIMEOUT_MS,
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     },
     redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },

@@ -1,5 +1,6 @@
 import { ConnectionAcquireTimeoutError, ConnectionError, QueryTypes, Sequelize, TimeoutError, type Transaction } from 'sequelize';
-import { serviceUnavailable } from '../lib/app-error';
+import type { DbErrorKind } from '../../../contract/metrics';
+import { AppError, type ErrorCode } from '../lib/app-error';
 import type { Config } from '../config';
 import type { Metrics } from '../telemetry/metrics';
 
@@ -16,22 +17,81 @@ export interface Database {
 }
 
 const QUERY_CANCELED = '57014';
+const LOCK_NOT_AVAILABLE = '55P03';
 const CONNECTION_FAILURE_CLASS = '08';
 const ADMIN_SHUTDOWN_CLASS = '57P';
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 
-/** Errors that mean "the database cannot serve us now", as opposed to a bug in a query. */
-export function isUnavailable(error: unknown): boolean {
-  if (error instanceof ConnectionError || error instanceof TimeoutError) return true;
+/**
+ * Why the database could not serve a request, or undefined for any other error (a bug in a query, a constraint):
+ * - pool_exhausted: no pooled connection within DB_POOL_ACQUIRE_TIMEOUT_MS (every connection busy);
+ * - lock_timeout: a row lock not granted within DB_LOCK_TIMEOUT_MS (another transaction holds it: contention);
+ * - statement_timeout: a statement ran past DB_STATEMENT_TIMEOUT_MS (a slow query);
+ * - unavailable: PostgreSQL cannot be reached or is shutting down, or did not answer at all.
+ */
+export function classifyDatabaseError(error: unknown): DbErrorKind | undefined {
+  // Checked first: sequelize's acquire timeout is a ConnectionError too, but the database itself is fine.
+  if (error instanceof ConnectionAcquireTimeoutError) return 'pool_exhausted';
   const code = (error as { parent?: { code?: string }; code?: string })?.parent?.code ?? (error as { code?: string })?.code;
-  if (typeof code !== 'string') return false;
-  return code === QUERY_CANCELED || code.startsWith(CONNECTION_FAILURE_CLASS) || code.startsWith(ADMIN_SHUTDOWN_CLASS)
-    || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT';
+  if (code === LOCK_NOT_AVAILABLE) return 'lock_timeout';
+  if (code === QUERY_CANCELED) return 'statement_timeout';
+  if (error instanceof ConnectionError || error instanceof TimeoutError) return 'unavailable';
+  if (typeof code === 'string' && (code.startsWith(CONNECTION_FAILURE_CLASS) || code.startsWith(ADMIN_SHUTDOWN_CLASS) || NETWORK_ERRORS.has(code))) {
+    return 'unavailable';
+  }
+  // pg's client-side query_timeout: the server did not answer within statement timeout + 1 s, so it cannot be reached.
+  if (/Query read timeout|Connection terminated/.test(String((error as Error)?.message))) return 'unavailable';
+  return undefined;
 }
 
-function toAppError(error: unknown): unknown {
-  // Every pooled connection busy for longer than the acquire timeout: the service sheds load rather than queue.
-  if (error instanceof ConnectionAcquireTimeoutError) return serviceUnavailable('The service is busy; try again shortly.', error);
-  return isUnavailable(error) ? serviceUnavailable('The database is unavailable; try again shortly.', error) : error;
+/**
+ * The API's answer to each kind (service/docs/api-contract.md): status, code, message, Retry-After (s), and the
+ * warning logged with `dbError: <kind>`. Contention is a 409 (retry; it is not an outage), the rest are 503.
+ */
+export const DATABASE_ANSWERS: Record<
+  DbErrorKind,
+  { status: number; code: ErrorCode; message: string; retryAfterSeconds: number; logMessage: string }
+> = {
+  unavailable: {
+    status: 503,
+    code: 'DATABASE_UNAVAILABLE',
+    message: 'The database is unavailable; try again shortly.',
+    retryAfterSeconds: 5,
+    logMessage: 'database unavailable',
+  },
+  pool_exhausted: {
+    status: 503,
+    code: 'DATABASE_POOL_EXHAUSTED',
+    message: 'The service is busy: no database connection was free in time; try again shortly.',
+    retryAfterSeconds: 1,
+    logMessage: 'database pool exhausted',
+  },
+  lock_timeout: {
+    status: 409,
+    code: 'LOCK_TIMEOUT',
+    message: 'Another request is changing the same data; try again shortly.',
+    retryAfterSeconds: 1,
+    logMessage: 'database lock wait timed out',
+  },
+  statement_timeout: {
+    status: 503,
+    code: 'DATABASE_TIMEOUT',
+    message: 'The database took too long to answer; try again shortly.',
+    retryAfterSeconds: 1,
+    logMessage: 'database statement timed out',
+  },
+};
+
+function toAppError(error: unknown, metrics: Metrics): unknown {
+  const kind = classifyDatabaseError(error);
+  if (!kind) return error;
+  metrics.dbErrors.labels(kind).inc();
+  const answer = DATABASE_ANSWERS[kind];
+  return new AppError(answer.status, answer.code, answer.message, [], {
+    cause: error,
+    retryAfterSeconds: answer.retryAfterSeconds,
+    log: { message: answer.logMessage, fields: { dbError: kind } },
+  });
 }
 
 export interface QueryDelays {
@@ -49,6 +109,7 @@ export function createDatabase(config: Config['database'], metrics: Metrics, del
     dialectOptions: {
       application_name: 'orders-service',
       statement_timeout: config.statementTimeoutMs,
+      lock_timeout: config.lockTimeoutMs,
       // A client-side backstop for when the server cannot even be reached to cancel the statement.
       query_timeout: config.statementTimeoutMs + 1_000,
       connectionTimeoutMillis: Math.max(config.acquireTimeoutMs, 1_000),
@@ -64,7 +125,7 @@ export function createDatabase(config: Config['database'], metrics: Metrics, del
       return result;
     } catch (error) {
       end({ outcome: 'error' });
-      throw toAppError(error);
+      throw toAppError(error, metrics);
     }
   }
 

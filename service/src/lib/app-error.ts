@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
+  | 'DATABASE_UNAVAILABLE'
+  | 'DATABASE_POOL_EXHAUSTED'
+  | 'DATABASE_TIMEOUT'
+  | 'LOCK_TIMEOUT'
   | 'INTERNAL_ERROR';
 
 export interface ErrorDetail {
@@ -24,16 +28,29 @@ export interface ErrorDetail {
   [key: string]: unknown;
 }
 
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** Sent as `Retry-After` (whole seconds) when the client may retry the same request unchanged. */
+  retryAfterSeconds?: number;
+  /** An expected failure of a dependency: logged as a warning with this message and these fields, not as a bug. */
+  log?: { message: string; fields: Record<string, string> };
+}
+
 export class AppError extends Error {
+  readonly retryAfterSeconds?: number;
+  readonly log?: AppErrorOptions['log'];
+
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
-    options?: { cause?: unknown },
+    options: AppErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, { cause: options.cause });
     this.name = 'AppError';
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.log = options.log;
   }
 
   toBody() {

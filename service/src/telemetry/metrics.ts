@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BoundHistogram } from './bound-histogram';
 import { DB_QUERY_BUCKETS_SECONDS, HTTP_DURATION_BUCKETS_SECONDS } from '../../../contract/slo';
-import { METRICS } from '../../../contract/metrics';
+import { DB_ERROR_KINDS, LABELS, METRICS } from '../../../contract/metrics';
 
 export type CacheResult = 'hit' | 'miss' | 'error';
 
@@ -55,6 +55,14 @@ export function createMetrics() {
     help: '1 when the last database check of the readiness probe succeeded, 0 otherwise.',
     registers: [registry],
   });
+  const dbErrors = new Counter({
+    name: METRICS.dbErrors,
+    help: `Requests the database could not serve, by kind: ${DB_ERROR_KINDS.join(', ')}.`,
+    labelNames: [LABELS.dbErrorKind] as const,
+    registers: [registry],
+  });
+  // Every kind exported from the start at 0, so rate() and absent-series alerts see a series before the first failure.
+  for (const kind of DB_ERROR_KINDS) dbErrors.labels(kind).inc(0);
   const redisConnected = new Gauge({
     name: METRICS.redisConnected,
     help: '1 when the Redis client is connected and ready, 0 otherwise.',
@@ -107,6 +115,7 @@ export function createMetrics() {
     dbPoolConnections,
     dbPoolMax,
     dbUp,
+    dbErrors,
     redisConnected,
     ordersCreated,
     ordersCancelled,

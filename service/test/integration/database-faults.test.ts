@@ -1,14 +1,18 @@
 import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import { Client } from 'pg';
 import { Sequelize } from 'sequelize';
+import { DB_ERROR_KINDS, METRICS } from '../../../contract/metrics';
 import { migrateUp } from '../../src/infra/migrator';
 import { startPostgres } from '../support/containers';
 import { dockerControl, eventually, freePort } from '../support/docker';
 import { fixtures } from '../support/fixtures';
-import { get, post } from '../support/http';
+import { get, post, request } from '../support/http';
 import { sample, scrape } from '../support/metrics';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type LogLine, type TestApp } from '../support/test-app';
 
-// This file stops PostgreSQL, so it has one of its own on a fixed host port that survives a restart.
+// This file stops PostgreSQL, so it has one of its own on a fixed host port that survives a restart. It produces each
+// way the database can fail to serve a request for real, and checks that each has its own answer: status, code,
+// Retry-After, log message and `dbError` field, and db_errors_total{kind}.
 let postgres: StartedPostgreSqlContainer;
 let control: Awaited<ReturnType<typeof dockerControl>>;
 let app: TestApp;
@@ -34,8 +38,141 @@ async function timed<T>(work: () => Promise<T>): Promise<T & { ms: number }> {
   return { ...result, ms: performance.now() - started };
 }
 
+const ADMIN_TOKEN = 'database-faults-admin-token-0123';
+
+/** A second session that holds a row lock until released, as a long transaction of another writer would. */
+async function holdRowLock(table: 'products' | 'users', id: number) {
+  const holder = new Client({ connectionString: postgres.getConnectionUri() });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query(`SELECT 1 FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+  return async () => {
+    await holder.query('ROLLBACK');
+    await holder.end();
+  };
+}
+
+const dbErrors = async (of: TestApp, kind: string) => sample(await scrape(of.ops), METRICS.dbErrors, { kind });
+const warningsOf = (of: TestApp, dbError: string) => of.logs.filter((line: LogLine) => line.dbError === dbError);
+
+describe('the database cannot serve a request: each kind is its own answer', () => {
+  // Lock timeout well below the statement timeout; the drills let a test make one statement slow for real.
+  let contention: TestApp;
+  // One pooled connection with a short acquire timeout, so one waiting order exhausts the pool.
+  let tiny: TestApp;
+  beforeAll(async () => {
+    contention = await startTestApp({
+      DATABASE_URL: postgres.getConnectionUri(),
+      DB_LOCK_TIMEOUT_MS: '300',
+      DB_STATEMENT_TIMEOUT_MS: '1000',
+      FAULTS_ENABLED: 'true',
+      ADMIN_TOKEN,
+    });
+    tiny = await startTestApp({
+      DATABASE_URL: postgres.getConnectionUri(),
+      DB_POOL_MAX: '1',
+      DB_POOL_ACQUIRE_TIMEOUT_MS: '200',
+      DB_LOCK_TIMEOUT_MS: '3000',
+    });
+  });
+  afterAll(async () => {
+    await contention?.close();
+    await tiny?.close();
+  });
+
+  test('every kind is exported at 0 before the first failure', async () => {
+    const text = await scrape(tiny.ops);
+    expect(DB_ERROR_KINDS.map((kind) => [kind, sample(text, METRICS.dbErrors, { kind })])).toEqual(DB_ERROR_KINDS.map((kind) => [kind, 0]));
+  });
+
+  test('lock contention: an order waiting on a row lock past the lock timeout gets 409 LOCK_TIMEOUT with Retry-After, changes nothing, and readiness holds', async () => {
+    const userId = await given.user(100_000);
+    const productId = await given.product(1_000, 10);
+    const release = await holdRowLock('products', productId);
+    let refused;
+    let ready;
+    try {
+      refused = await post(`${contention.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] });
+      ready = await get(`${contention.ops}/readyz`);
+    } finally {
+      await release();
+    }
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('LOCK_TIMEOUT');
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.error.message).not.toMatch(/unavailable/i);
+    expect(ready.status).toBe(200);
+    expect(warningsOf(contention, 'lock_timeout')).toEqual([
+      expect.objectContaining({ level: 'warn', message: 'database lock wait timed out', code: 'LOCK_TIMEOUT' }),
+    ]);
+    expect(await dbErrors(contention, 'lock_timeout')).toBe(1);
+    expect(await dbErrors(contention, 'unavailable')).toBe(0);
+    expect(await given.stockOf(productId)).toBe(10);
+    expect(await given.balanceOf(userId)).toBe(100_000);
+
+    const retried = await post(`${contention.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] });
+    expect(retried.status).toBe(201);
+  });
+
+  test('a slow statement past the statement timeout gets 503 DATABASE_TIMEOUT with Retry-After', async () => {
+    const userId = await given.user();
+    const drill = await request('PUT', `${contention.ops}/admin/drills`, {
+      json: { queryLatencyMs: { status: 2_000 } },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(drill.status).toBe(200);
+    let slow;
+    try {
+      slow = await get(`${contention.api}/api/orders/status?userId=${userId}`);
+    } finally {
+      await request('DELETE', `${contention.ops}/admin/drills`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    }
+
+    expect(slow.status).toBe(503);
+    expect(slow.body.error.code).toBe('DATABASE_TIMEOUT');
+    expect(slow.headers.get('retry-after')).toBe('1');
+    expect(warningsOf(contention, 'statement_timeout')).toEqual([
+      expect.objectContaining({ level: 'warn', message: 'database statement timed out', code: 'DATABASE_TIMEOUT' }),
+    ]);
+    expect(await dbErrors(contention, 'statement_timeout')).toBe(1);
+  });
+
+  test('pool exhaustion: with every connection taken, a request gets 503 DATABASE_POOL_EXHAUSTED with Retry-After, and the waiting order completes', async () => {
+    const userId = await given.user(100_000);
+    const locked = await given.product(1_000, 10);
+    const other = await given.product(1_000, 10);
+    const release = await holdRowLock('products', locked);
+    let waiting;
+    let shed;
+    try {
+      // The first order takes the only pooled connection and waits on the lock with it.
+      waiting = post(`${tiny.api}/api/orders`, { userId, items: [{ productId: locked, quantity: 1 }] });
+      await eventually(
+        () => app.sql<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'orders-service'`),
+        (rows) => Number(rows[0]!.n) >= 1,
+      );
+      shed = await post(`${tiny.api}/api/orders`, { userId, items: [{ productId: other, quantity: 1 }] });
+    } finally {
+      await release();
+    }
+
+    expect(shed.status).toBe(503);
+    expect(shed.body.error.code).toBe('DATABASE_POOL_EXHAUSTED');
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect(warningsOf(tiny, 'pool_exhausted')).toEqual([
+      expect.objectContaining({ level: 'warn', message: 'database pool exhausted', code: 'DATABASE_POOL_EXHAUSTED' }),
+    ]);
+    expect(await dbErrors(tiny, 'pool_exhausted')).toBe(1);
+    expect(await dbErrors(tiny, 'lock_timeout')).toBe(0);
+    expect((await waiting).status).toBe(201);
+    expect(await given.stockOf(locked)).toBe(9);
+    expect(await given.stockOf(other)).toBe(10);
+  });
+});
+
 describe('PostgreSQL unreachable', () => {
-  test('requests get 503 SERVICE_UNAVAILABLE within 1 s, readiness fails, liveness holds, and service recovers by itself', async () => {
+  test('requests get 503 DATABASE_UNAVAILABLE within 1 s with Retry-After 5, readiness fails, liveness holds, and service recovers by itself', async () => {
     const userId = await given.user(100_000);
     const productId = await given.product(1_000, 10);
     const ordersBefore = await given.orderCount();
@@ -51,13 +188,17 @@ describe('PostgreSQL unreachable', () => {
 
     for (const response of responses) {
       expect(response.status).toBe(503);
-      expect(response.body.error.code).toBe('SERVICE_UNAVAILABLE');
-      expect(response.headers.get('retry-after')).toBe('1');
+      expect(response.body.error.code).toBe('DATABASE_UNAVAILABLE');
+      expect(response.headers.get('retry-after')).toBe('5');
       expect(response.ms).toBeLessThan(1_000);
     }
     expect(ready.status).toBe(503);
     expect(live.status).toBe(200);
     expect(sample(await scrape(app.ops), 'db_up')).toBe(0);
+    expect(await dbErrors(app, 'unavailable')).toBeGreaterThanOrEqual(3);
+    expect(await dbErrors(app, 'lock_timeout')).toBe(0);
+    expect(warningsOf(app, 'unavailable').length).toBeGreaterThanOrEqual(3);
+    expect(warningsOf(app, 'unavailable').every((line) => line.message === 'database unavailable' && line.code === 'DATABASE_UNAVAILABLE')).toBe(true);
     expect(JSON.stringify(app.logs)).not.toContain(postgres.getConnectionUri());
 
     await control.start();

@@ -135,21 +135,22 @@ describe('invariants under concurrency', () => {
             // documented refusal
           } else if (response.status === 404 && code === 'PRODUCT_NOT_FOUND' && unknownProduct) {
             // documented refusal
-          } else if (response.status < 500) {
+          } else if (response.status < 500 && code !== 'LOCK_TIMEOUT') {
+            // (409 LOCK_TIMEOUT, like a 5xx, is a retryable answer that changed nothing: the table checks hold it to that.)
             unexpected.push(`order ${JSON.stringify(op.body)} → ${response.status} ${JSON.stringify(response.body)}`);
           }
         } else {
           cancelOutcomes.push(outcome(response));
           const code = codeOf(response);
           if (op.orderId === UNKNOWN_ID) {
-            if ((response.status !== 404 || code !== 'ORDER_NOT_FOUND') && response.status < 500) unexpected.push(`cancel of an unknown order → ${response.status}`);
+            if ((response.status !== 404 || code !== 'ORDER_NOT_FOUND') && response.status < 500 && code !== 'LOCK_TIMEOUT') unexpected.push(`cancel of an unknown order → ${response.status}`);
             return;
           }
           if (response.status === 200) {
             expect(response.body).toEqual({ orderId: op.orderId, status: 'CANCELLED' });
             if (cancelledBy200.has(op.orderId)) unexpected.push(`order ${op.orderId} cancelled (200) a second time`);
             cancelledBy200.add(op.orderId);
-          } else if (!(response.status === 409 && code === 'ORDER_NOT_CANCELLABLE') && response.status < 500) {
+          } else if (!(response.status === 409 && (code === 'ORDER_NOT_CANCELLABLE' || code === 'LOCK_TIMEOUT')) && response.status < 500) {
             unexpected.push(`cancel ${op.orderId} → ${response.status} ${JSON.stringify(response.body)}`);
           }
           const group = cancelsThisWave.get(op.orderId) ?? [];
@@ -158,11 +159,12 @@ describe('invariants under concurrency', () => {
         }
       });
       // Per order and wave: if it was PAID when the wave began, exactly one of its cancels that reached the
-      // database won (a 5xx is taken to have changed nothing; the table checks below hold it to that); otherwise none did.
+      // database won (a 5xx or 409 LOCK_TIMEOUT is taken to have changed nothing; the table checks below hold it to that);
+      // otherwise none did.
       for (const [orderId, group] of cancelsThisWave) {
         const wins = group.filter((r) => r.status === 200).length;
         const paidAtStart = ops.some((op) => op.kind === 'cancel' && op.orderId === orderId && op.paidAtWaveStart);
-        const reached = group.some((r) => r.status < 500);
+        const reached = group.some((r) => r.status < 500 && codeOf(r) !== 'LOCK_TIMEOUT');
         if (wins !== (paidAtStart && reached ? 1 : 0)) {
           unexpected.push(`order ${orderId}: ${wins} of ${group.length} concurrent cancels answered 200 (PAID at wave start: ${paidAtStart})`);
         }
@@ -179,7 +181,7 @@ describe('invariants under concurrency', () => {
     };
     console.log(`money and stock invariants: ${JSON.stringify(summary, null, 2)}`);
     if (serverErrors.length > 0) {
-      const causes = t.app.logs.filter((l) => l.message === 'dependency unavailable' || l.level === 'error').map((l) => `${l.message}: ${String(l.cause ?? l.error ?? '')}`);
+      const causes = t.app.logs.filter((l) => l.dbError !== undefined || l.level === 'error').map((l) => `${l.message}: ${String(l.cause ?? l.error ?? '')}`);
       console.log(`money and stock invariants: ${serverErrors.length} answers >= 500; logged causes: ${JSON.stringify(tally(causes))}`);
     }
 
@@ -290,12 +292,15 @@ describe('invariants under concurrency', () => {
     // Last: the data held whatever the answers were. Under lock contention on hot products every pooled connection
     // can be busy past the acquire timeout: the service then sheds with a fast, retryable 503 "busy" (nothing
     // written, as the checks above show). No other 5xx is acceptable.
-    expect(serverErrors.filter((e) => !/→ 503 .*"SERVICE_UNAVAILABLE".*busy/.test(e))).toEqual([]);
+    expect(serverErrors.filter((e) => !/→ 503 .*"DATABASE_POOL_EXHAUSTED".*busy/.test(e))).toEqual([]);
   });
 
   describe('duplicate Idempotency-Key submissions', () => {
     const ordersWithKey = async (key: string) =>
-      t.app.sql<{ id: string; total_amount: string }>('SELECT id, total_amount FROM orders WHERE idempotency_key = $1', [key]);
+      t.app.sql<{ id: string; total_amount: string }>(
+        'SELECT o.id, o.total_amount FROM orders o JOIN idempotency_keys k ON k.order_id = o.id WHERE k.key = $1',
+        [key],
+      );
 
     test('sequential: the same key and body five times is one order, charged once', async () => {
       const userId = await t.given.user(50_000);
@@ -346,7 +351,8 @@ describe('invariants under concurrency', () => {
         expect(created.length).toBeGreaterThanOrEqual(1);
         expect(created.map((r) => r.body.orderId)).toEqual(created.map(() => orderId));
         for (const r of created) expect(r.body).toEqual(created[0]!.body);
-        expect(others.map(outcome)).toEqual(others.map(() => '409 IDEMPOTENCY_IN_PROGRESS'));
+        // The rest were told the key is in progress, or (on a starved machine) shed before reaching the database.
+        expect(others.map(outcome).filter((o) => o !== '409 IDEMPOTENCY_IN_PROGRESS' && o !== '503 DATABASE_POOL_EXHAUSTED')).toEqual([]);
         expect(await t.given.stockOf(productId)).toBe(8);
         expect(await t.given.balanceOf(userId)).toBe(46_000);
         expect(num((await t.app.sql<{ n: string }>('SELECT count(*) AS n FROM orders WHERE user_id = $1', [userId]))[0]!.n)).toBe(1);
@@ -393,7 +399,11 @@ describe('invariants under concurrency', () => {
     const STOCK = 37;
     const PRICE = 4_500;
 
-    /** Runs the stampede against `app`, asserts that nothing is oversold, and returns the outcomes for the caller. */
+    /**
+     * Runs the stampede against `app`, asserts that nothing is oversold and that the tables agree with the answers
+     * (stock, money, rollup move for exactly the 201s), and returns the outcomes for the caller. A buyer is told
+     * OUT_OF_STOCK only once all 37 are sold; a shed buyer (503) changed nothing.
+     */
     async function stampede(app: TestApp, label: string) {
       const given = fixtures(app);
       const productId = await given.product(PRICE, STOCK);
@@ -411,14 +421,16 @@ describe('invariants under concurrency', () => {
       const counts = tally(responses.map(outcome));
       console.log(`oversell (${label}): ${JSON.stringify({ requests: BUYERS, stock: STOCK, elapsedMs, ...counts })}`);
       if (responses.some((r) => r.status >= 500)) {
-        const causes = app.logs.filter((l) => l.message === 'dependency unavailable').map((l) => String(l.cause));
+        const causes = app.logs.filter((l) => l.dbError !== undefined).map((l) => `${l.dbError}: ${l.cause}`);
         console.log(`oversell (${label}): 5xx causes logged: ${JSON.stringify(tally(causes))}; Retry-After on 503s: ${JSON.stringify(tally(responses.filter((r) => r.status === 503).map((r) => String(r.headers.get('retry-after')))))}`);
       }
 
       // No oversell, and money moved for exactly the winners.
       const winners = responses.map((r, i) => (r.status === 201 ? buyers[i]! : undefined)).filter((id) => id !== undefined);
-      expect(winners).toHaveLength(STOCK);
-      expect(await given.stockOf(productId)).toBe(0);
+      const sold = winners.length;
+      expect(sold).toBeLessThanOrEqual(STOCK);
+      if (counts['409 OUT_OF_STOCK']) expect(sold).toBe(STOCK);
+      expect(await given.stockOf(productId)).toBe(STOCK - sold);
       const orderRows = await app.sql<{ user_id: string; status: string; total_amount: string }>(
         `SELECT o.user_id, o.status, o.total_amount FROM orders o JOIN order_items i ON i.order_id = o.id
           WHERE i.product_id = $1 ORDER BY o.user_id`,
@@ -430,18 +442,18 @@ describe('invariants under concurrency', () => {
       const winnerSet = new Set(winners);
       expect(balances.filter((b) => num(b.balance) !== (winnerSet.has(num(b.id)) ? 10_000 - PRICE : 10_000))).toEqual([]);
       const [rollup] = await app.sql<{ q: string }>('SELECT sum(quantity) AS q FROM product_daily_sales WHERE product_id = $1', [productId]);
-      expect(num(rollup!.q)).toBe(STOCK);
+      expect(num(rollup!.q ?? 0)).toBe(sold);
       const api = await get(`${app.api}/api/products/${productId}`);
-      expect(api.body.stock).toBe(0);
+      expect(api.body.stock).toBe(STOCK - sold);
       return { counts, responses };
     }
 
-    test('with the default pool (10 connections, 500 ms acquire timeout): exactly 37 sell; the rest get 409 OUT_OF_STOCK or, when shed, a retryable 503', async () => {
+    test('with the default pool (10 connections, 500 ms acquire timeout): never more than 37 sell, OUT_OF_STOCK only once all 37 are sold, the rest are shed with a retryable 503', async () => {
       const { counts, responses } = await stampede(t.app, 'default pool');
       // 200 buyers on one row queue on its lock while holding pooled connections; past the acquire timeout the
       // service sheds with 503 "busy" + Retry-After instead of queueing into seconds. No other answer is allowed.
-      expect(counts['201']).toBe(STOCK);
-      expect(Object.keys(counts).filter((k) => !['201', '409 OUT_OF_STOCK', '503 SERVICE_UNAVAILABLE'].includes(k))).toEqual([]);
+      // How many are shed depends on the machine's load; that the shed ones changed nothing, stampede() checks.
+      expect(Object.keys(counts).filter((k) => !['201', '409 OUT_OF_STOCK', '503 DATABASE_POOL_EXHAUSTED'].includes(k))).toEqual([]);
       for (const shed of responses.filter((r) => r.status === 503)) {
         expect(shed.headers.get('retry-after')).toBe('1');
         expect(shed.body.error.message).toMatch(/busy/);

@@ -2,7 +2,8 @@ import { post } from '../support/http';
 import { sample, scrape } from '../support/metrics';
 import { useTestApp } from '../support/test-app';
 
-const t = useTestApp();
+// Cancellation rules, not load shedding: on a loaded machine a request may wait long for a pooled connection.
+const t = useTestApp({ DB_POOL_ACQUIRE_TIMEOUT_MS: '10000' });
 
 describe('POST /api/orders/:id/cancel', () => {
   test('restores stock and balance, takes the sale out of the rollup, and marks the order CANCELLED', async () => {

@@ -19,7 +19,7 @@ async function timed<T>(work: () => Promise<T>): Promise<T & { ms: number }> {
 describe('pool exhausted (more concurrent slow queries than connections)', () => {
   afterEach(() => admin('DELETE', '/admin/drills'));
 
-  test('the excess gets 503 SERVICE_UNAVAILABLE within 1 s, readiness fails, liveness holds, nothing is half-written, and it recovers', async () => {
+  test('the excess gets 503 DATABASE_POOL_EXHAUSTED within 1 s, readiness fails, liveness holds, nothing is half-written, and it recovers', async () => {
     const userId = await t.given.user(1_000_000);
     const productId = await t.given.product(1_000, 1_000);
     await admin('PUT', '/admin/drills', { queryLatencyMs: { status: 2_000 } });
@@ -33,7 +33,7 @@ describe('pool exhausted (more concurrent slow queries than connections)', () =>
     const refused = [...statuses, ...orders].filter((r) => r.status === 503);
     expect(refused.length).toBeGreaterThanOrEqual(6);
     for (const r of refused) {
-      expect(r.body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(r.body.error.code).toBe('DATABASE_POOL_EXHAUSTED');
       expect(r.headers.get('retry-after')).toBe('1');
       expect(r.ms).toBeLessThan(1_000);
     }

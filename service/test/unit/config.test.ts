@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       log: { level: 'info' },
       popular: { cacheTtlSeconds: 30 },
       businessTimeZone: 'Asia/Seoul',
-      database: { poolMax: 10, acquireTimeoutMs: 500, statementTimeoutMs: 5_000 },
+      database: { poolMax: 10, acquireTimeoutMs: 500, lockTimeoutMs: 2_000, statementTimeoutMs: 5_000 },
       redis: { commandTimeoutMs: 100 },
     });
   });
@@ -41,6 +41,8 @@ describe('loadConfig', () => {
     [{ ...required, LOG_LEVEL: 'verbose' }, /LOG_LEVEL/],
     [{ ...required, POPULAR_CACHE_TTL_SECONDS: '0' }, /POPULAR_CACHE_TTL_SECONDS/],
     [{ ...required, BUSINESS_TIMEZONE: 'Mars/Olympus' }, /BUSINESS_TIMEZONE must be an IANA time zone/],
+    [{ ...required, DB_LOCK_TIMEOUT_MS: '5000' }, /DB_LOCK_TIMEOUT_MS must be below DB_STATEMENT_TIMEOUT_MS/],
+    [{ ...required, DB_STATEMENT_TIMEOUT_MS: '1000' }, /DB_LOCK_TIMEOUT_MS must be below DB_STATEMENT_TIMEOUT_MS/],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

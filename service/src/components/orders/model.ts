@@ -49,3 +49,17 @@ export interface PopularProducts {
   to: string;
   products: PopularProduct[];
 }
+
+/**
+ * How long an Idempotency-Key is kept, in hours (as Stripe keeps its keys). Within it, a request with the same caller
+ * (userId) and key gets the stored response back; after it, the key is forgotten and the next request with it is a
+ * new order.
+ */
+export const IDEMPOTENCY_KEY_RETENTION_HOURS = 24;
+
+/** A response exactly as it was sent: status, Content-Type and the body's text, to be replayed byte for byte. */
+export interface StoredResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}

@@ -2,13 +2,23 @@ import { createHash } from 'node:crypto';
 import { AppError, conflict, notFound } from '../../lib/app-error';
 import type { Database } from '../../infra/database';
 import type { Metrics } from '../../telemetry/metrics';
-import type { PlaceOrderRequest, PlacedOrder, PricedOrderLine } from './model';
+import { IDEMPOTENCY_KEY_RETENTION_HOURS, type PlaceOrderRequest, type PlacedOrder, type PricedOrderLine, type StoredResponse } from './model';
 import type { LockedProduct, OrderRepository } from './repository';
 
 export interface PlaceOrderResult {
-  order: PlacedOrder;
+  /** The response to send: for a replay, the one stored when the key was first used, unchanged. */
+  response: StoredResponse;
   replayed: boolean;
 }
+
+/** The one serialisation of a placed order: what is sent and, with an Idempotency-Key, what is kept for replays. */
+export function placedOrderResponse(order: PlacedOrder): StoredResponse {
+  return { status: 201, contentType: 'application/json; charset=utf-8', body: JSON.stringify(order) };
+}
+
+const UNIQUE_VIOLATION = '23505';
+const IDEMPOTENCY_KEYS_PRIMARY_KEY = 'idempotency_keys_pkey';
+const inProgress = () => conflict('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
 
 /** The same request, whatever order its items were listed in, hashes the same. */
 export function requestFingerprint(request: PlaceOrderRequest): string {
@@ -50,33 +60,30 @@ export function createPlaceOrder(deps: {
 }) {
   const { db, orders, metrics, businessTimeZone } = deps;
 
+  /**
+   * Places and pays an order in one transaction. With an Idempotency-Key (already validated: 1-128 visible ASCII
+   * characters), the key is scoped to the caller (`request.userId`) and kept for IDEMPOTENCY_KEY_RETENTION_HOURS:
+   * the first request that succeeds stores its response with the order, atomically; a later request with the same
+   * caller, key and fingerprint gets that response back (`replayed`), one with another body gets 422
+   * IDEMPOTENCY_KEY_REUSED, one while the first is still running gets 409 IDEMPOTENCY_IN_PROGRESS. A refused request
+   * stores nothing, so its key stays free for the retry. Throws AppError (404 USER_NOT_FOUND/PRODUCT_NOT_FOUND,
+   * 409 OUT_OF_STOCK/INSUFFICIENT_BALANCE, and the database answers of infra/database.ts).
+   */
   return async function placeOrder(request: PlaceOrderRequest, idempotencyKey?: string): Promise<PlaceOrderResult> {
-    const requestHash = idempotencyKey ? requestFingerprint(request) : undefined;
+    const requestHash = requestFingerprint(request);
     try {
-      const result = await db.transaction('place_order', async (t) => {
-        if (idempotencyKey) {
-          if (!(await orders.tryLockIdempotencyKey(t, idempotencyKey))) {
-            throw conflict('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
-          }
-          const earlier = await orders.findByIdempotencyKey(t, idempotencyKey);
+      const result = await db.transaction('place_order', async (t): Promise<PlaceOrderResult> => {
+        if (idempotencyKey !== undefined) {
+          // The advisory lock is held until commit, so a second request with this key either sees the stored
+          // response or is told the first is in progress; the table's primary key is the last word across instances.
+          if (!(await orders.tryLockIdempotencyKey(t, request.userId, idempotencyKey))) throw inProgress();
+          await orders.forgetExpiredIdempotencyKeys(t, request.userId, IDEMPOTENCY_KEY_RETENTION_HOURS);
+          const earlier = await orders.findIdempotentResponse(t, request.userId, idempotencyKey);
           if (earlier) {
             if (earlier.requestHash !== requestHash) {
               throw new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
             }
-            const items = await orders.findItems(earlier.orderId, t);
-            // The replay is the response the first request got: the order as it was when placed.
-            return {
-              replayed: true,
-              order: {
-                orderId: earlier.orderId,
-                userId: earlier.userId,
-                status: 'PAID' as const,
-                totalAmount: earlier.totalAmount,
-                items,
-                createdAt: earlier.createdAt,
-                paidAt: earlier.paidAt ?? earlier.createdAt,
-              },
-            };
+            return { replayed: true, response: earlier.response };
           }
         }
         if (!(await orders.userExists(request.userId, t))) {
@@ -90,29 +97,43 @@ export function createPlaceOrder(deps: {
             { field: 'userId', message: 'insufficient balance', required: totalAmount },
           ]);
         }
-        const inserted = await orders.insertPaidOrder(t, { userId: request.userId, totalAmount, idempotencyKey, requestHash });
+        const inserted = await orders.insertPaidOrder(t, { userId: request.userId, totalAmount });
         await orders.insertItems(t, inserted.id, lines);
         await orders.addDailySales(t, inserted.paidAt, businessTimeZone, lines);
-        return {
-          replayed: false,
-          order: {
-            orderId: inserted.id,
+        const response = placedOrderResponse({
+          orderId: inserted.id,
+          userId: request.userId,
+          status: 'PAID',
+          totalAmount,
+          items: lines,
+          createdAt: inserted.createdAt,
+          paidAt: inserted.paidAt,
+        });
+        if (idempotencyKey !== undefined) {
+          await orders.storeIdempotentResponse(t, {
             userId: request.userId,
-            status: 'PAID' as const,
-            totalAmount,
-            items: lines,
-            createdAt: inserted.createdAt,
-            paidAt: inserted.paidAt,
-          },
-        };
+            key: idempotencyKey,
+            requestHash,
+            orderId: inserted.id,
+            response,
+          });
+        }
+        return { replayed: false, response };
       });
       if (!result.replayed) metrics.ordersCreated.inc();
       return result;
-    } catch (error) {
+    } catch (raw) {
+      const error = isUniqueViolation(raw) ? inProgress() : raw;
       if (error instanceof AppError && error.status < 500) metrics.ordersRejected.labels(error.code).inc();
       throw error;
     }
   };
+}
+
+/** Two transactions stored the same caller's key at once (the lock makes it unlikely; the key decides). */
+function isUniqueViolation(error: unknown): boolean {
+  const parent = (error as { parent?: { code?: string; constraint?: string } })?.parent;
+  return parent?.code === UNIQUE_VIOLATION && parent.constraint === IDEMPOTENCY_KEYS_PRIMARY_KEY;
 }
 
 export type PlaceOrder = ReturnType<typeof createPlaceOrder>;

@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { QUERIES } from '../../../../contract/queries';
 import type { Database } from '../../infra/database';
-import type { OrderStatus, OrderStatusView, PopularProducts, PricedOrderLine } from './model';
+import type { OrderStatus, OrderStatusView, PopularProducts, PricedOrderLine, StoredResponse } from './model';
 
 type Timestamp = Date | string;
 const iso = (value: Timestamp) => new Date(value).toISOString();
@@ -65,10 +65,6 @@ const toStatusView = (row: OrderRow): OrderStatusView => ({
   updatedAt: iso(row.updated_at),
 });
 
-export interface StoredOrder extends OrderStatusView {
-  requestHash: string | null;
-}
-
 export interface LockedProduct {
   id: number;
   price: number;
@@ -84,24 +80,61 @@ const unnestLines = (lines: PricedOrderLine[]) => [
 /** SQL for orders; every value is a bound parameter, every result a plain object. */
 export function createOrderRepository(db: Database) {
   return {
-    async tryLockIdempotencyKey(t: Transaction, key: string): Promise<boolean> {
+    /**
+     * Takes the transaction-scoped lock of one caller's key without waiting: false when another transaction (in this
+     * instance or another one on the same database) holds it, i.e. a request with this key is still being processed.
+     */
+    async tryLockIdempotencyKey(t: Transaction, userId: number, key: string): Promise<boolean> {
       const [row] = await db.query<{ locked: boolean }>(
         'idempotency_lock',
-        `SELECT pg_try_advisory_xact_lock(('x' || substr(md5($1), 1, 16))::bit(64)::bigint) AS locked`,
-        [key],
+        `SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0)) AS locked`,
+        [userId, key],
         t,
       );
       return row?.locked === true;
     },
 
-    async findByIdempotencyKey(t: Transaction, key: string): Promise<StoredOrder | undefined> {
-      const [row] = await db.query<OrderRow & { request_hash: string | null }>(
-        'order_by_idempotency_key',
-        `SELECT ${ORDER_COLUMNS}, request_hash FROM orders WHERE idempotency_key = $1`,
-        [key],
+    /** Forgets the caller's keys older than the retention (hours), so an expired key counts as never used. */
+    async forgetExpiredIdempotencyKeys(t: Transaction, userId: number, retentionHours: number): Promise<void> {
+      await db.query(
+        'idempotency_forget_expired',
+        'DELETE FROM idempotency_keys WHERE user_id = $1 AND created_at < now() - make_interval(hours => $2)',
+        [userId, retentionHours],
         t,
       );
-      return row && { ...toStatusView(row), requestHash: row.request_hash };
+    },
+
+    /** The fingerprint of the request that first used the caller's key and the response it got, if kept. */
+    async findIdempotentResponse(
+      t: Transaction,
+      userId: number,
+      key: string,
+    ): Promise<{ requestHash: string; response: StoredResponse } | undefined> {
+      const [row] = await db.query<{ request_hash: string; response_status: number; response_content_type: string; response_body: string }>(
+        'idempotency_find',
+        `SELECT request_hash, response_status, response_content_type, response_body
+           FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+        [userId, key],
+        t,
+      );
+      return row && {
+        requestHash: row.request_hash,
+        response: { status: row.response_status, contentType: row.response_content_type, body: row.response_body },
+      };
+    },
+
+    /** Keeps the response sent for the caller's key; the primary key (user_id, key) refuses a second one. */
+    async storeIdempotentResponse(
+      t: Transaction,
+      entry: { userId: number; key: string; requestHash: string; orderId: number; response: StoredResponse },
+    ): Promise<void> {
+      await db.query(
+        'idempotency_store',
+        `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id, response_status, response_content_type, response_body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [entry.userId, entry.key, entry.requestHash, entry.orderId, entry.response.status, entry.response.contentType, entry.response.body],
+        t,
+      );
     },
 
     async userExists(userId: number, t?: Transaction): Promise<boolean> {
@@ -153,13 +186,13 @@ export function createOrderRepository(db: Database) {
 
     async insertPaidOrder(
       t: Transaction,
-      order: { userId: number; totalAmount: number; idempotencyKey?: string; requestHash?: string },
+      order: { userId: number; totalAmount: number },
     ): Promise<{ id: number; createdAt: string; paidAt: string }> {
       const [row] = await db.query<{ id: string; created_at: Timestamp; paid_at: Timestamp }>(
         'order_insert',
-        `INSERT INTO orders (user_id, status, total_amount, idempotency_key, request_hash, paid_at)
-         VALUES ($1, 'PAID', $2, $3, $4, now()) RETURNING id, created_at, paid_at`,
-        [order.userId, order.totalAmount, order.idempotencyKey ?? null, order.requestHash ?? null],
+        `INSERT INTO orders (user_id, status, total_amount, paid_at)
+         VALUES ($1, 'PAID', $2, now()) RETURNING id, created_at, paid_at`,
+        [order.userId, order.totalAmount],
         t,
       );
       return { id: Number(row!.id), createdAt: iso(row!.created_at), paidAt: iso(row!.paid_at) };

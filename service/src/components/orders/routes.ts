@@ -48,12 +48,14 @@ export function registerOrderRoutes(
   const { placeOrder, cancelOrder, queries } = deps;
 
   router.post(ROUTES.placeOrder.route, async (ctx) => {
-    const key = validate(idempotencyKey, ctx.get('idempotency-key') || undefined, 'headers.Idempotency-Key');
+    // A present header is a key, even when empty (then a 400): only an absent header means "no key".
+    const key = validate(idempotencyKey, ctx.req.headers['idempotency-key'], 'headers.Idempotency-Key');
     const request = validate(placeOrderBody, await readJsonBody(ctx), 'body');
-    const { order, replayed } = await placeOrder(request, key);
+    const { response, replayed } = await placeOrder(request, key);
     if (replayed) ctx.set('Idempotent-Replayed', 'true');
-    ctx.status = 201;
-    ctx.body = order;
+    ctx.status = response.status;
+    ctx.type = response.contentType;
+    ctx.body = response.body;
   });
 
   router.post(ROUTES.cancelOrder.route, async (ctx) => {

@@ -15,14 +15,17 @@ export function errorHandler(logger: Logger): Middleware {
       }
     } catch (error) {
       const appError = toAppError(error);
-      if (appError.status >= 500 && appError.code !== 'SERVICE_UNAVAILABLE') {
+      if (appError.log) {
+        logger.warn(appError.log.message, { ...appError.log.fields, code: appError.code, cause: describe(appError.cause) });
+      } else if (appError.status >= 500 && appError.code !== 'SERVICE_UNAVAILABLE') {
         logger.error('request failed with a server error', { error: serializeError(appError.cause ?? error) });
       } else if (appError.code === 'SERVICE_UNAVAILABLE') {
         logger.warn('dependency unavailable', { cause: describe(appError.cause) });
       }
       ctx.status = appError.status;
       ctx.body = appError.toBody();
-      if (appError.status === 503) ctx.set('Retry-After', '1');
+      if (appError.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(appError.retryAfterSeconds));
+      else if (appError.status === 503) ctx.set('Retry-After', '1');
     }
   };
 }
