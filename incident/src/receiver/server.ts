@@ -59,7 +59,11 @@ export function notificationEvents(body: z.output<typeof notification>, delivere
     const id = `${alert.fingerprint}:${startsAt.toISOString()}`;
     events.push({ ...base, step: 'detected', occurredAt: startsAt, dedupeKey: `detected:${id}` });
     if (alert.status === 'firing') events.push({ ...base, step: 'paged', occurredAt: deliveredAt, dedupeKey: `paged:${id}` });
-    else events.push({ ...base, step: 'resolved', occurredAt: new Date(alert.endsAt), dedupeKey: `resolved:${id}` });
+    else {
+      // endsAt is when Prometheus saw it end; deliveredAt is when the [복구] notification reached people.
+      const details = { ...base.details, deliveredAt: deliveredAt.toISOString() };
+      events.push({ ...base, details, step: 'resolved', occurredAt: new Date(alert.endsAt), dedupeKey: `resolved:${id}` });
+    }
   }
   return events;
 }
