@@ -21,34 +21,48 @@ const OPS_URL = process.env.OPS_URL ?? 'http://localhost:9464';
 const ALERTMANAGER_URL = process.env.ALERTMANAGER_URL ?? 'http://localhost:9093';
 const TRAFFIC_RPS = 5;
 
-async function admin(method: 'PUT' | 'DELETE', pathname: string, body?: unknown) {
-  const token = process.env.ADMIN_TOKEN;
-  if (!token) throw new Error('ADMIN_TOKEN이 필요합니다 (서비스의 ADMIN_TOKEN, 훈련에는 FAULTS_ENABLED=true)');
-  const response = await fetch(`${OPS_URL}${pathname}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-actor': 'gameday' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${await response.text()}`);
+/**
+ * Applies steps: drills and traffic limiting through the service's admin API on `opsUrl` (as actor `gameday`),
+ * containers through `docker compose stop|start`. Throws with the API's answer when a call is refused.
+ */
+export function createApplyStep(options: { opsUrl: string; token: string | undefined }) {
+  async function admin(method: 'PUT' | 'DELETE', pathname: string, body?: unknown) {
+    if (!options.token) throw new Error('ADMIN_TOKEN이 필요합니다 (서비스의 ADMIN_TOKEN, 훈련에는 FAULTS_ENABLED=true)');
+    const response = await fetch(`${options.opsUrl}${pathname}`, {
+      method,
+      headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'x-actor': 'gameday' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${await response.text()}`);
+  }
+  return async function applyStep(step: Step): Promise<void> {
+    switch (step.kind) {
+      case 'drill':
+        return admin('PUT', '/admin/drills', step.body);
+      case 'drill-clear':
+        return admin('DELETE', '/admin/drills');
+      case 'rate-limit':
+        return admin('PUT', '/admin/rate-limit', { requestsPerSecond: step.requestsPerSecond });
+      case 'rate-limit-clear':
+        return admin('DELETE', '/admin/rate-limit');
+      case 'stop':
+      case 'start': {
+        const run = spawnSync('docker', ['compose', step.kind, step.service], { encoding: 'utf8' });
+        if (run.status !== 0) throw new Error(`docker compose ${step.kind} ${step.service}: ${run.stderr}`);
+        return;
+      }
+    }
+  };
 }
 
-export async function applyStep(step: Step): Promise<void> {
-  switch (step.kind) {
-    case 'drill':
-      return admin('PUT', '/admin/drills', step.body);
-    case 'drill-clear':
-      return admin('DELETE', '/admin/drills');
-    case 'rate-limit':
-      return admin('PUT', '/admin/rate-limit', { requestsPerSecond: step.requestsPerSecond });
-    case 'rate-limit-clear':
-      return admin('DELETE', '/admin/rate-limit');
-    case 'stop':
-    case 'start': {
-      const run = spawnSync('docker', ['compose', step.kind, step.service], { encoding: 'utf8' });
-      if (run.status !== 0) throw new Error(`docker compose ${step.kind} ${step.service}: ${run.stderr}`);
-      return;
-    }
-  }
+/** The service's alerts active now (not silenced or inhibited) in Alertmanager's API v2. */
+export async function activeServiceAlerts(alertmanagerUrl: string): Promise<string[]> {
+  const filter = encodeURIComponent('service="orders"');
+  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false&filter=${filter}`);
+  if (!response.ok) throw new Error(`Alertmanager: ${response.status}`);
+  return ((await response.json()) as { labels: Record<string, string> }[])
+    .map((a) => a.labels.alertname ?? '?')
+    .filter((name) => name !== 'Watchdog');
 }
 
 /** Steady traffic: `rps` GET requests per second spread over the paths; failures are counted, never thrown. */
@@ -90,12 +104,8 @@ async function main(): Promise<number> {
   try {
     const result = await runGameday(scenario, {
       store,
-      apply: applyStep,
-      async activeServiceAlerts() {
-        const response = await fetch(`${ALERTMANAGER_URL}/api/v2/alerts?active=true&silenced=false&inhibited=false&filter=${encodeURIComponent('service="orders"')}`);
-        if (!response.ok) throw new Error(`Alertmanager: ${response.status}`);
-        return ((await response.json()) as { labels: Record<string, string> }[]).map((a) => a.labels.alertname ?? '?');
-      },
+      apply: createApplyStep({ opsUrl: OPS_URL, token: process.env.ADMIN_TOKEN }),
+      activeServiceAlerts: () => activeServiceAlerts(ALERTMANAGER_URL),
       startTraffic: (paths) => startTraffic(API_URL, paths),
       async verify() {
         const now = new Date();

@@ -106,13 +106,23 @@ export function openMetricsHistory(end: Date, steps: number, stateAt: (minutesBe
  * A real Prometheus (Debian's 2.42 binary) over a TSDB built from `history` with `promtool tsdb
  * create-blocks-from openmetrics`, evaluating `rules` (a rule file object) every second.
  */
-export async function startPrometheusWithHistory(history: string, rules?: object) {
+export async function startPrometheusWithHistory(
+  history: string | undefined,
+  rules?: object,
+  options: { scrape?: { job: string; target: string }; alertmanager?: string } = {},
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'incident-prom-'));
   const data = path.join(dir, 'data');
-  writeFileSync(path.join(dir, 'history.om'), history);
-  const created = spawnSync(binary('promtool'), ['tsdb', 'create-blocks-from', 'openmetrics', path.join(dir, 'history.om'), data], { encoding: 'utf8' });
-  if (created.status !== 0) throw new Error(`promtool failed: ${created.stderr}${created.stdout}`);
-  const config: Record<string, unknown> = { global: { scrape_interval: '15s', evaluation_interval: '1s' }, scrape_configs: [] };
+  if (history !== undefined) {
+    writeFileSync(path.join(dir, 'history.om'), history);
+    const created = spawnSync(binary('promtool'), ['tsdb', 'create-blocks-from', 'openmetrics', path.join(dir, 'history.om'), data], { encoding: 'utf8' });
+    if (created.status !== 0) throw new Error(`promtool failed: ${created.stderr}${created.stdout}`);
+  }
+  const config: Record<string, unknown> = {
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    scrape_configs: options.scrape ? [{ job_name: options.scrape.job, static_configs: [{ targets: [options.scrape.target] }] }] : [],
+  };
+  if (options.alertmanager) config.alerting = { alertmanagers: [{ static_configs: [{ targets: [options.alertmanager] }] }] };
   if (rules) {
     writeFileSync(path.join(dir, 'rules.yml'), stringify(rules));
     config.rule_files = [path.join(dir, 'rules.yml')];

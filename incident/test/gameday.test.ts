@@ -1,0 +1,154 @@
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { POPULAR_ROUTE } from '../../contract';
+import { startTestApp, type TestApp } from '../../service/test/support/test-app';
+import { activeServiceAlerts, createApplyStep, startTraffic } from '../src/gameday/cli';
+import { runGameday, renderGameday, type GamedayDeps } from '../src/gameday/runner';
+import { SCENARIOS } from '../src/gameday/scenarios';
+import { createPrometheus } from '../src/prometheus';
+import { createReceiver } from '../src/receiver/server';
+import { measureIncident, renderReport } from '../src/report';
+import { createTimelineStore, type TimelineStore } from '../src/timeline/store';
+import { startTimelineAlertmanager } from './support/alertmanager';
+import { startPrometheusWithHistory } from './support/prometheus';
+
+const TOKEN = 'gameday-test-token-0123456789';
+
+// The pipeline around the runner is real but quick: Prometheus scrapes the in-process service every second and a
+// stand-in for OrdersPopularLatencyHigh (the same histogram, a 5 s window, no `for`) fires through a real
+// Alertmanager into the timeline receiver. The catalog's own detection times are the alerting e2e suite's to measure.
+const rules = {
+  groups: [
+    {
+      name: 'gameday-test',
+      rules: [
+        {
+          alert: 'OrdersPopularLatencyHigh',
+          expr: `histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="orders",http_route="${POPULAR_ROUTE}"}[5s]))) > 1`,
+          labels: { severity: 'major', service: 'orders' },
+          annotations: { summary: '인기 상품 조회 지연 (테스트 규칙)', runbook_url: 'http://localhost:9998/OrdersPopularLatencyHigh.html' },
+        },
+      ],
+    },
+  ],
+};
+
+describe('game day runner against the in-process service, a real Prometheus and Alertmanager, and the timeline', () => {
+  let app: TestApp;
+  let store: TimelineStore;
+  let receiver: http.Server;
+  let receiverUrl: string;
+  let alertmanager: Awaited<ReturnType<typeof startTimelineAlertmanager>>;
+  let prometheus: Awaited<ReturnType<typeof startPrometheusWithHistory>>;
+  const reportsDir = mkdtempSync(path.join(tmpdir(), 'gameday-reports-'));
+  const verifications: Date[] = [];
+
+  const deps = (overrides: Partial<GamedayDeps> = {}): GamedayDeps => ({
+    store,
+    apply: createApplyStep({ opsUrl: app.ops, token: TOKEN }),
+    activeServiceAlerts: () => activeServiceAlerts(alertmanager.url),
+    startTraffic: (paths) => startTraffic(app.api, paths, 8),
+    async verify() {
+      verifications.push(new Date());
+      return { passed: true, text: 'stand-in: incident verify is tested in cli.test.ts' };
+    },
+    async report(incident) {
+      const prom = createPrometheus(prometheus.url);
+      const file = path.join(reportsDir, `${incident.id}.md`);
+      writeFileSync(file, renderReport(await measureIncident(prom, incident), { prometheusUrl: prom.baseUrl }));
+      return file;
+    },
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    // GAMEDAY_LOG=1 prints the run as it goes (the measured times of a run).
+    log: process.env.GAMEDAY_LOG ? (text) => process.stdout.write(`${text}\n`) : () => {},
+    timing: { pollMs: 250, holdMs: 2_000, pageTimeoutMs: 60_000, resolveTimeoutMs: 90_000, verifyTimeoutMs: 5_000 },
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    app = await startTestApp({ ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: 'true' });
+    store = createTimelineStore(app.config.database.url);
+    receiver = createReceiver({ store, log: () => {} });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    alertmanager = await startTimelineAlertmanager(`${receiverUrl}/alertmanager`);
+    prometheus = await startPrometheusWithHistory(undefined, rules, {
+      scrape: { job: 'orders', target: new URL(app.ops).host },
+      alertmanager: alertmanager.address,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await prometheus?.stop();
+    await alertmanager?.stop();
+    await new Promise((resolve) => receiver?.close(resolve));
+    await store?.close();
+    await app?.close();
+  });
+
+  test('popular-slow: injected, paged through Alertmanager, mitigated, cleared, resolved, verified, reported and scored', async () => {
+    const result = await runGameday(SCENARIOS['popular-slow']!, deps());
+    expect(result.reason).toBeUndefined();
+    expect(result.outcome).toBe('passed');
+    const { injectedAt, pagedAt, clearedAt, resolveNoticeAt, incident } = result;
+    expect(injectedAt! < pagedAt! && pagedAt! < clearedAt! && clearedAt! < resolveNoticeAt!).toBe(true);
+    // The incident on the timeline starts at the injection (the recorded fault), not at the page.
+    expect(incident).toMatchObject({ onsetSource: 'fault', onsetAt: injectedAt, severity: 'major' });
+    expect(incident!.alerts.map((a) => a.name)).toEqual(['OrdersPopularLatencyHigh']);
+    expect(result.scores.map((s) => [s.name, s.targetSeconds, s.met])).toEqual([
+      ['detect', 90, true],
+      ['resolveNotice', 120, true],
+    ]);
+    expect(result.traffic!.requests).toBeGreaterThan(0);
+    expect(verifications.length).toBe(1);
+    expect(result.reportFile).toMatch(/INC-\d{8}-\d{6}\.md$/);
+    // The drill and the traffic limit are off again.
+    const drills = (await (await fetch(`${app.ops}/admin/drills`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { active: string[] };
+    expect(drills.active).toEqual([]);
+    const record = renderGameday(result);
+    expect(record).toContain('성공 (목표 달성)');
+    expect(record).toContain('| 감지 (주입 → 신고) |');
+  }, 180_000);
+
+  test('a page the run did not cause aborts it within 5 s and clears the fault', async () => {
+    // status-slow waits for OrdersStatusLatencyHigh, which this pipeline never sends; a foreign page arrives instead.
+    const running = runGameday(SCENARIOS['status-slow']!, deps());
+    await new Promise((r) => setTimeout(r, 2_000));
+    const foreignAt = new Date();
+    const foreign = {
+      status: 'firing',
+      labels: { alertname: 'OrdersServiceDown', severity: 'critical', service: 'orders' },
+      annotations: {},
+      startsAt: foreignAt.toISOString(),
+      endsAt: '0001-01-01T00:00:00Z',
+      fingerprint: 'fffffffffffffff1',
+    };
+    const posted = await fetch(`${receiverUrl}/alertmanager`, {
+      method: 'POST',
+      body: JSON.stringify({ version: '4', status: 'firing', receiver: 'slack-critical', alerts: [foreign] }),
+    });
+    expect(posted.status).toBe(200);
+    const result = await running;
+    expect(result.outcome).toBe('aborted');
+    expect(result.reason).toContain('OrdersServiceDown');
+    expect(result.clearedAt!.getTime() - foreignAt.getTime()).toBeLessThanOrEqual(5_000);
+    const drills = (await (await fetch(`${app.ops}/admin/drills`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { active: string[] };
+    expect(drills.active).toEqual([]);
+    // Close the foreign incident so the timeline is left as it was.
+    await fetch(`${receiverUrl}/alertmanager`, {
+      method: 'POST',
+      body: JSON.stringify({ version: '4', status: 'resolved', receiver: 'slack-critical', alerts: [{ ...foreign, status: 'resolved', endsAt: new Date().toISOString() }] }),
+    });
+  }, 60_000);
+
+  test('a run does not start outside the steady state, and injects nothing', async () => {
+    const before = (await store.list()).length;
+    const result = await runGameday(SCENARIOS['popular-slow']!, deps({ activeServiceAlerts: async () => ['OrdersHighErrorRate'] }));
+    expect(result.outcome).toBe('aborted');
+    expect(result.reason).toContain('OrdersHighErrorRate');
+    expect((await store.list()).length).toBe(before);
+  });
+});
