@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KEY_ROUTES, THRESHOLDS, WINDOWS, panelUrl } from '../../contract';
-import { INCIDENT_PHASES } from '../../contract/incident';
+import { FAULT_ACTIONS, INCIDENT_PHASES } from '../../contract/incident';
 import { duration, grafanaRange, kst, latency, percent } from './format';
 import { routesOfAlert } from './investigate';
 import type { Prometheus } from './prometheus';
@@ -56,10 +56,16 @@ const ACTION_TEXT: Record<string, string> = {
   fault_cleared: '장애 제거 (게임 데이)',
 };
 
+/** The details worth a table cell: what was set (limits, drills, scenario), not the game day's prose. */
+function actionDetail(e: StoredEvent): string {
+  const { hypothesis: _h, steadyState: _s, abortCondition: _a, ...rest } = e.details;
+  return Object.keys(rest).length > 0 ? ` \`${JSON.stringify(rest)}\`` : '';
+}
+
 function describeEvent(e: StoredEvent): string {
   if (e.step === 'action') {
-    const detail = Object.keys(e.details).length > 0 ? ` \`${JSON.stringify(e.details)}\`` : '';
-    return `임시 조치: ${ACTION_TEXT[e.action!] ?? e.action}${detail}`;
+    const kind = FAULT_ACTIONS.includes(e.action!) ? '장애 주입' : '임시 조치';
+    return `${kind}: ${ACTION_TEXT[e.action!] ?? e.action}${actionDetail(e)}`;
   }
   const base = STEP_TEXT[e.step] ?? e.step;
   if (e.alertName) return `${base}: \`${e.alertName}\``;
@@ -187,13 +193,13 @@ export function renderReport(data: ReportData, options: { roster?: Roster; templ
       ...INCIDENT_PHASES.map((p) => `- ${({ detect: '감지까지 (발생→감지)', acknowledge: '소집까지 (신고→소집)', mitigate: '임시 조치까지 (발생→조치)', recover: '복구까지 (발생→복구)' } as const)[p]}: ${duration(phases[p])}`),
     ].join('\n'),
   };
-  const actions = incident.events.filter((e) => e.step === 'action');
+  const actions = incident.events.filter((e) => e.step === 'action' && !FAULT_ACTIONS.includes(e.action!));
   const mitigationTable = [
     '### 임시 조치',
     '',
     '| 시각 (KST) | 조치 | 담당 | 되돌림 여부/시각 |',
     '|---|---|---|---|',
-    ...actions.map((e) => `| ${kst(e.occurredAt)} | ${ACTION_TEXT[e.action!] ?? e.action} ${Object.keys(e.details).length ? `\`${JSON.stringify(e.details)}\`` : ''} | ${who(e.actor)} | |`),
+    ...actions.map((e) => `| ${kst(e.occurredAt)} | ${ACTION_TEXT[e.action!] ?? e.action}${actionDetail(e)} | ${who(e.actor)} | |`),
   ].join('\n');
 
   const out = [`# 장애 보고서: ${title} (${incident.id})`, '', `> 타임라인과 Prometheus(${options.prometheusUrl})에서 자동 작성한 초안입니다. 시각은 KST입니다. 장애 원인, 근본 조치, 재발 방지, 사후 회고는 사람이 채웁니다.`, ''];

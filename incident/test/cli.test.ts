@@ -215,6 +215,11 @@ describe('incident CLI against a real Prometheus over a recorded history and the
     expect(Number(row![3])).toBeLessThan(95);
     expect(report).toContain(`&from=${minutesBefore(45).getTime()}&to=${minutesBefore(24).getTime()}`);
     expect(report).toContain('트래픽 제한 적용');
+    // The drill that caused it is on the timeline as the fault, not among the temporary actions.
+    const mitigations = report.slice(report.indexOf('### 임시 조치'), report.indexOf('### 근본 조치'));
+    expect(mitigations).toContain('트래픽 제한 적용');
+    expect(mitigations).not.toContain('장애 훈련 주입');
+    expect(report).toContain('장애 주입: 장애 훈련 주입');
     expect(report).toContain('[런북](http://localhost:9998/OrdersPopularLatencyHigh.html)');
     // The parts for people stay the template's prompts.
     expect(report).toContain(templateSections().find((s) => s.heading === '사후 회고')!.body);

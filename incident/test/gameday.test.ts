@@ -4,6 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { POPULAR_ROUTE } from '../../contract';
+import { INCIDENT_JOB } from '../../contract/incident';
+import { incidentsDashboard } from '../../monitoring/grafana/dashboards/incidents';
+import { dashboardQueries } from '../../monitoring/grafana/queries';
+import { INCIDENT_RESPONSE_PANELS, withIncidentResponseRow } from '../dashboard';
 import { startTestApp, type TestApp } from '../../service/test/support/test-app';
 import { activeServiceAlerts, createApplyStep, startTraffic } from '../src/gameday/cli';
 import { runGameday, renderGameday, type GamedayDeps } from '../src/gameday/runner';
@@ -77,7 +81,10 @@ describe('game day runner against the in-process service, a real Prometheus and 
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     alertmanager = await startTimelineAlertmanager(`${receiverUrl}/alertmanager`);
     prometheus = await startPrometheusWithHistory(undefined, rules, {
-      scrape: { job: 'orders', target: new URL(app.ops).host },
+      scrape: [
+        { job: 'orders', target: new URL(app.ops).host },
+        { job: INCIDENT_JOB, target: new URL(receiverUrl).host },
+      ],
       alertmanager: alertmanager.address,
     });
   }, 120_000);
@@ -112,6 +119,26 @@ describe('game day runner against the in-process service, a real Prometheus and 
     expect(record).toContain('성공 (목표 달성)');
     expect(record).toContain('| 감지 (주입 → 신고) |');
   }, 180_000);
+
+  test('the dashboard row\'s queries find the phases of that run in Prometheus, scraped from the receiver', async () => {
+    const json = withIncidentResponseRow(incidentsDashboard()).build() as unknown as { panels: { id: number }[] };
+    const ids = json.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const ours = new Set<number>(Object.values(INCIDENT_RESPONSE_PANELS));
+    const queries = dashboardQueries(json).filter((q) => ours.has(q.panelId));
+    expect(new Set(queries.map((q) => q.panelId)).size).toBe(ours.size - 1); // every panel but the row has a query
+    const prom = createPrometheus(prometheus.url);
+    await new Promise((r) => setTimeout(r, 2_500)); // a scrape of the receiver after the run
+    // Nobody acknowledged the game day's page, so that one phase is absent (not zero); every other query has data.
+    for (const q of queries) {
+      const result = await prom.query(q.expr);
+      const expectEmpty = q.panelId === INCIDENT_RESPONSE_PANELS.lastAcknowledge;
+      expect({ panel: q.title, expr: q.expr, empty: result.length === 0 }).toEqual({ panel: q.title, expr: q.expr, empty: expectEmpty });
+    }
+    const [detect] = await prom.query('incident_last_response_duration_seconds{phase="detect"}');
+    expect(detect!.value).toBeGreaterThan(0);
+    expect(detect!.value).toBeLessThanOrEqual(90);
+  });
 
   test('a page the run did not cause aborts it within 5 s and clears the fault', async () => {
     // status-slow waits for OrdersStatusLatencyHigh, which this pipeline never sends; a foreign page arrives instead.

@@ -109,7 +109,7 @@ export function openMetricsHistory(end: Date, steps: number, stateAt: (minutesBe
 export async function startPrometheusWithHistory(
   history: string | undefined,
   rules?: object,
-  options: { scrape?: { job: string; target: string }; alertmanager?: string } = {},
+  options: { scrape?: { job: string; target: string }[]; alertmanager?: string } = {},
 ) {
   const dir = mkdtempSync(path.join(tmpdir(), 'incident-prom-'));
   const data = path.join(dir, 'data');
@@ -120,7 +120,7 @@ export async function startPrometheusWithHistory(
   }
   const config: Record<string, unknown> = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
-    scrape_configs: options.scrape ? [{ job_name: options.scrape.job, static_configs: [{ targets: [options.scrape.target] }] }] : [],
+    scrape_configs: (options.scrape ?? []).map((s) => ({ job_name: s.job, static_configs: [{ targets: [s.target] }] })),
   };
   if (options.alertmanager) config.alerting = { alertmanagers: [{ static_configs: [{ targets: [options.alertmanager] }] }] };
   if (rules) {
