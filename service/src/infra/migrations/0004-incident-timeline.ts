@@ -2,6 +2,9 @@ import { INCIDENT_ACTIONS, INCIDENT_EVENTS_TABLE, INCIDENT_STEPS } from '../../.
 import type { Migration } from '../migrator';
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+/** The contract's constant names, as SQL literals (never input: the lists are fixed at build time). */
+const STEP_VALUES = list(INCIDENT_STEPS);
+const ACTION_VALUES = list(INCIDENT_ACTIONS);
 
 /**
  * The incident timeline (incident/README.md): one row per recorded step of an incident, written by the Alertmanager
@@ -16,8 +19,8 @@ export const incidentTimeline: Migration = {
         id           BIGSERIAL   PRIMARY KEY,
         occurred_at  TIMESTAMPTZ NOT NULL,
         recorded_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
-        step         TEXT        NOT NULL CONSTRAINT incident_events_step_known CHECK (step IN (${list(INCIDENT_STEPS)})),
-        action       TEXT        CONSTRAINT incident_events_action_known CHECK (action IN (${list(INCIDENT_ACTIONS)})),
+        step         TEXT        NOT NULL CONSTRAINT incident_events_step_known CHECK (step IN (${STEP_VALUES})),
+        action       TEXT        CONSTRAINT incident_events_action_known CHECK (action IN (${ACTION_VALUES})),
         actor        TEXT        NOT NULL CONSTRAINT incident_events_actor_not_empty CHECK (length(actor) BETWEEN 1 AND 200),
         alert_name   TEXT,
         fingerprint  TEXT,
