@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { QueryTypes } from 'sequelize';
 import { recordIncidentAction, recordServiceStart, actorOf } from '../../service/src/components/incident-timeline/record';
 import { createDatabase } from '../../service/src/infra/database';
+import { createMigrator } from '../../service/src/infra/migrator';
 import { loadConfig } from '../../service/src/config';
 import { createLogger } from '../../service/src/lib/logger';
 import { createMetrics } from '../../service/src/telemetry/metrics';
@@ -183,6 +185,59 @@ describe('incident timeline: Alertmanager receiver and service actions on Postgr
       await recordServiceStart({ db, logger }, { startedAt });
       const rows = await db.sequelize.query<{ n: string }>(`SELECT count(*) AS n FROM incident_events WHERE action = 'service_started'`, { type: QueryTypes.SELECT });
       expect(Number(rows[0]!.n)).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a start while PostgreSQL is unreachable is recorded once it is back', async () => {
+    const admin = new URL(process.env.TEST_PG_ADMIN_URL!);
+    const name = `${database.name}_late`;
+    const late = new URL(admin);
+    late.pathname = `/${name}`;
+    const db = createDatabase(loadConfig({ DATABASE_URL: late.toString(), REDIS_URL: 'redis://127.0.0.1:1' }).database, createMetrics());
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'warn', stream: new Writable({ write: (c, _e, done) => (warnings.push(String(c)), done()) }) });
+    const adminPool = new pg.Pool({ connectionString: admin.toString(), max: 1 });
+    try {
+      const recorded = recordServiceStart({ db, logger }, { startedAt: at(7000), retryMs: 200 });
+      await new Promise((r) => setTimeout(r, 600));
+      expect(warnings.join('')).toContain('incident timeline: start not recorded yet');
+      await adminPool.query(`CREATE DATABASE "${name}" TEMPLATE "${process.env.TEST_PG_TEMPLATE}"`);
+      await recorded;
+      const rows = await db.sequelize.query<{ occurred_at: Date }>(`SELECT occurred_at FROM incident_events WHERE action = 'service_started'`, { type: QueryTypes.SELECT });
+      expect(rows.map((r) => r.occurred_at.toISOString())).toEqual([at(7000).toISOString()]);
+    } finally {
+      await db.close();
+      await adminPool.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await adminPool.end();
+    }
+  });
+
+  test('migration 0004 goes down and up again, and the table refuses steps and actions the contract does not know', async () => {
+    const db = createDatabase(loadConfig({ DATABASE_URL: database.url, REDIS_URL: 'redis://127.0.0.1:1' }).database, createMetrics());
+    try {
+      const exists = async () =>
+        (await db.sequelize.query<{ t: string | null }>(`SELECT to_regclass('incident_events')::text AS t`, { type: QueryTypes.SELECT }))[0]!.t;
+      // A copy of the table's rows survives in a scratch table while the migration is rolled back and re-applied.
+      await db.sequelize.query('CREATE TABLE incident_events_keep AS SELECT * FROM incident_events');
+      await createMigrator(db.sequelize).down({ to: '0004-incident-timeline' });
+      expect(await exists()).toBeNull();
+      await createMigrator(db.sequelize).up();
+      expect(await exists()).toBe('incident_events');
+      await db.sequelize.query('INSERT INTO incident_events SELECT * FROM incident_events_keep; DROP TABLE incident_events_keep');
+      const before = (await store.list()).length;
+      await expect(store.record([{ step: 'escalated' as never, actor: 'x', occurredAt: at(1) }])).rejects.toThrow(/incident_events_step_known/);
+      await expect(store.record([{ step: 'action', action: 'reboot' as never, actor: 'x', occurredAt: at(1) }])).rejects.toThrow(/incident_events_action_known/);
+      await expect(store.record([{ step: 'acknowledged', actor: '', occurredAt: at(1) }])).rejects.toThrow(/incident_events_actor_not_empty/);
+      // All or nothing: a batch with one bad event stores none of it.
+      await expect(
+        store.record([
+          { step: 'acknowledged', actor: 'primary', occurredAt: at(2) },
+          { step: 'action', actor: 'x', occurredAt: at(2) },
+        ]),
+      ).rejects.toThrow(/incident_events_action_iff_step/);
+      expect((await store.list()).length).toBe(before);
     } finally {
       await db.close();
     }
