@@ -7,6 +7,7 @@ import { routesOfAlert } from './investigate';
 import type { Prometheus } from './prometheus';
 import { Q } from './queries';
 import type { Roster } from './roster';
+import { runbookUrl } from '../../alerting/rules-yaml';
 import { catalogAlert } from './timeline/catalog';
 import { phaseDurations, type Incident } from './timeline/incidents';
 import type { StoredEvent } from './timeline/store';
@@ -130,7 +131,10 @@ export function renderReport(data: ReportData, options: { roster?: Roster; templ
     return person ? `${person.name} (${person.slack})` : actor ?? '-';
   };
   const alertNames = [...new Set(incident.alerts.map((a) => a.name))];
-  const runbook = (name: string) => incident.alerts.find((a) => a.name === name)?.annotations.runbook_url ?? `http://localhost:9998/${name}.html`;
+  const runbook = (name: string) => {
+    const definition = catalogAlert(name);
+    return incident.alerts.find((a) => a.name === name)?.annotations.runbook_url ?? (definition ? runbookUrl(definition) : '');
+  };
   const worst = impacts.reduce<RouteImpact | undefined>((w, i) => (!w || i.affected / i.requests > w.affected / w.requests ? i : w), undefined);
   const impactLine = impacts.length === 0
     ? '측정된 요청 없음'

@@ -178,4 +178,17 @@ describe('game day runner against the in-process service, a real Prometheus and 
     expect(result.reason).toContain('OrdersHighErrorRate');
     expect((await store.list()).length).toBe(before);
   });
+
+  test.each(Object.values(SCENARIOS).filter((s) => s.inject.every((step) => step.kind === 'drill')))(
+    '$name: its drill, temporary action and clearing are accepted by the service\'s admin API',
+    async (scenario) => {
+      const apply = createApplyStep({ opsUrl: app.ops, token: TOKEN });
+      const active = async () =>
+        ((await (await fetch(`${app.ops}/admin/drills`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { active: string[] }).active;
+      for (const step of [...scenario.inject, ...scenario.mitigate]) await apply(step);
+      expect((await active()).length).toBeGreaterThan(0);
+      for (const step of scenario.clear) await apply(step);
+      expect(await active()).toEqual([]);
+    },
+  );
 });

@@ -68,7 +68,9 @@ function incidentId(at: Date): string {
 export function deriveIncidents(events: StoredEvent[], options: DeriveOptions): Incident[] {
   const lookback = options.faultLookbackMs ?? 15 * 60_000;
   const after = options.afterRecoveryMs ?? 60 * 60_000;
-  const sorted = [...events].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.id - b.id);
+  // At one instant an alert firing comes before another resolving: the service was never seen healthy in between.
+  const rank = (e: StoredEvent) => (e.step === 'detected' ? 0 : e.step === 'resolved' ? 2 : 1);
+  const sorted = [...events].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || rank(a) - rank(b) || a.id - b.id);
   const incidents: Incident[] = [];
   const byAlertKey = new Map<string, Incident>();
   const alertByKey = new Map<string, IncidentAlert>();
