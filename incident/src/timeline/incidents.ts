@@ -160,7 +160,8 @@ function settle(incident: Incident, options: DeriveOptions) {
     const first = incident.alerts[0];
     incident.onsetAt = new Date(incident.detectedAt.getTime() - (first ? options.pendingSeconds(first.name) * 1000 : 0));
   }
-  const ack = incident.events.find((e) => e.step === 'acknowledged');
+  // An ack before anything was detected (say, of the previous incident, late) is not this incident's.
+  const ack = incident.events.find((e) => e.step === 'acknowledged' && e.occurredAt >= incident.detectedAt);
   incident.acknowledgedAt = ack?.occurredAt;
   incident.acknowledgedBy = ack?.actor;
   incident.mitigatedAt = incident.events.find(

@@ -73,6 +73,17 @@ describe('incidents derived from the timeline', () => {
     expect(phaseDurations(incident!)).toEqual({ detect: 60, acknowledge: 15, mitigate: 110, recover: 260 });
   });
 
+  test('an ack recorded while nothing was firing is not the next incident\'s acknowledgement', () => {
+    const events = [
+      stored({ step: 'acknowledged', actor: 'secondary', occurredAt: at(50) }),
+      ...alertEvents('OrdersStatusLatencyHigh', 'd', 100, 200),
+      stored({ step: 'acknowledged', actor: 'primary', occurredAt: at(130) }),
+    ];
+    const [incident] = deriveIncidents(events, options);
+    expect(incident).toMatchObject({ acknowledgedBy: 'primary', acknowledgedAt: at(130) });
+    expect(phaseDurations(incident!).acknowledge).toBe(25);
+  });
+
   test('alerts of the monitoring pipeline and Watchdog open no incident', () => {
     const events = [...alertEvents('Watchdog', 'w', 0), ...alertEvents('MonitoringTargetDown', 'm', 10, 50, 'monitoring')];
     expect(deriveIncidents(events, options)).toEqual([]);
