@@ -105,6 +105,20 @@ describe('game day runner against the in-process service, a real Prometheus and 
     // The incident on the timeline starts at the injection (the recorded fault), not at the page.
     expect(incident).toMatchObject({ onsetSource: 'fault', onsetAt: injectedAt, severity: 'major' });
     expect(incident!.alerts.map((a) => a.name)).toEqual(['OrdersPopularLatencyHigh']);
+    // The service recorded each admin call itself, with the caller's X-Actor; the traffic limit is the mitigation.
+    const actions = incident!.events.filter((e) => e.step === 'action').map((e) => [e.action, e.actor]);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        ['fault_injected', 'gameday'],
+        ['drill_set', 'gameday'],
+        ['rate_limit_set', 'gameday'],
+        ['drill_cleared', 'gameday'],
+        ['rate_limit_cleared', 'gameday'],
+      ]),
+    );
+    const limited = incident!.events.find((e) => e.action === 'rate_limit_set')!;
+    expect(incident!.mitigatedAt).toEqual(limited.occurredAt);
+    expect(limited.occurredAt > pagedAt!).toBe(true);
     expect(result.scores.map((s) => [s.name, s.targetSeconds, s.met])).toEqual([
       ['detect', 90, true],
       ['resolveNotice', 120, true],

@@ -3,6 +3,12 @@ import { insertIncidentEvent, type IncidentAction } from '../../../../contract/i
 import type { Database } from '../../infra/database';
 import { serializeError, type Logger } from '../../lib/logger';
 
+/** What the recorders need: the service's database (the timeline table lives there) and its logger. */
+export interface IncidentTimelineDeps {
+  db: Database;
+  logger: Logger;
+}
+
 /** Header an admin caller names themself with (a roster id such as `primary`, or a person's handle). */
 export const ACTOR_HEADER = 'x-actor';
 const ACTOR_PATTERN = /^[\p{L}\p{N}@._:-][\p{L}\p{N}@._: -]{0,63}$/u;
@@ -22,7 +28,7 @@ export function actorOf(ctx: Pick<Context, 'get'>): string {
  * the admin call still answers with its result.
  */
 export async function recordIncidentAction(
-  deps: { db: Database; logger: Logger },
+  deps: IncidentTimelineDeps,
   event: { action: IncidentAction; actor: string; details?: Record<string, unknown>; occurredAt?: Date },
 ): Promise<void> {
   const [sql, bind] = insertIncidentEvent({
@@ -45,7 +51,7 @@ export async function recordIncidentAction(
  * recorded once it is back; the dedupe key (pid and start time) keeps a retry from recording it twice.
  */
 export function recordServiceStart(
-  deps: { db: Database; logger: Logger },
+  deps: IncidentTimelineDeps,
   options: { startedAt?: Date; retryMs?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
   const startedAt = options.startedAt ?? new Date(Date.now() - process.uptime() * 1000);
