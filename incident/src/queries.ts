@@ -6,6 +6,13 @@ import { CACHES, HOT_QUERIES, LABELS, METRICS, POPULAR_ROUTE, STATUS_ROUTE, THRE
 import { SERVICE, quantile, rate, serverErrorRatio } from '../../monitoring/grafana/dashboards/common';
 
 const routeSelector = (route: string) => `${SERVICE},${LABELS.route}="${route}"`;
+/**
+ * The bucket at the latency line. Prometheus 3 writes scraped `le` values as floats (`1.0`), 2.x as exposed (`1`);
+ * the selector matches both.
+ */
+const lineBucket = Number.isInteger(THRESHOLDS.latencySeconds)
+  ? `le=~"${THRESHOLDS.latencySeconds}(\\\\.0)?"`
+  : `le="${THRESHOLDS.latencySeconds}"`;
 
 export const Q = {
   serviceUp: `max(up{${SERVICE}})`,
@@ -14,12 +21,12 @@ export const Q = {
   serviceErrorRatio: (window: string) => serverErrorRatio('', window),
   /** Share of the route's requests slower than the latency line (the histogram has a bucket exactly at it). */
   routeOverLineRatio: (route: string, window: string) =>
-    `1 - sum(${rate(`${METRICS.httpDuration}_bucket`, `${routeSelector(route)},le="${THRESHOLDS.latencySeconds}"`, window)}) / sum(${rate(`${METRICS.httpDuration}_count`, routeSelector(route), window)})`,
+    `1 - sum(${rate(`${METRICS.httpDuration}_bucket`, `${routeSelector(route)},${lineBucket}`, window)}) / sum(${rate(`${METRICS.httpDuration}_count`, routeSelector(route), window)})`,
   routeRequests: (route: string, window: string) => `sum(increase(${METRICS.httpDuration}_count{${routeSelector(route)}}[${window}]))`,
   routeErrors: (route: string, window: string) =>
     `sum(increase(${METRICS.httpDuration}_count{${routeSelector(route)},${LABELS.status}=~"5.."}[${window}])) or vector(0)`,
   routeOverLine: (route: string, window: string) =>
-    `sum(increase(${METRICS.httpDuration}_count{${routeSelector(route)}}[${window}])) - sum(increase(${METRICS.httpDuration}_bucket{${routeSelector(route)},le="${THRESHOLDS.latencySeconds}"}[${window}]))`,
+    `sum(increase(${METRICS.httpDuration}_count{${routeSelector(route)}}[${window}])) - sum(increase(${METRICS.httpDuration}_bucket{${routeSelector(route)},${lineBucket}}[${window}]))`,
   popularCacheHitRatio: (window: string) =>
     `sum(${rate(METRICS.cacheRequests, `${SERVICE},${LABELS.cache}="${CACHES.popular}",${LABELS.cacheResult}="hit"`, window)}) / sum(${rate(METRICS.cacheRequests, `${SERVICE},${LABELS.cache}="${CACHES.popular}"`, window)})`,
   queryP95: (query: string, window: string) => quantile(THRESHOLDS.latencyQuantile, METRICS.dbQueryDuration, `${SERVICE},${LABELS.query}="${query}"`, window),
