@@ -205,4 +205,42 @@ describe('game day runner against the in-process service, a real Prometheus and 
       expect(await active()).toEqual([]);
     },
   );
+
+  test('service-down (docker, which this test cannot run): the restart is the fix, scored against the Critical target', async () => {
+    // Stand-ins for `docker compose stop|start orders` and the pipeline: the page 2 s after the stop, the resolve 1 s
+    // after the start, delivered to the real receiver as Alertmanager would.
+    const applied: string[] = [];
+    const alert = (status: 'firing' | 'resolved', startsAt: Date, endsAt?: Date) => ({
+      version: '4',
+      status,
+      receiver: 'slack-critical',
+      alerts: [{ status, labels: { alertname: 'OrdersServiceDown', severity: 'critical', service: 'orders' }, annotations: {}, startsAt: startsAt.toISOString(), endsAt: (endsAt ?? new Date(0)).toISOString(), fingerprint: '0123456789abcdef' }],
+    });
+    let firedAt = new Date();
+    const deliver = (body: unknown, afterMs: number) =>
+      setTimeout(() => void fetch(`${receiverUrl}/alertmanager`, { method: 'POST', body: JSON.stringify(body) }), afterMs);
+    const result = await runGameday(
+      SCENARIOS['service-down']!,
+      deps({
+        async apply(step) {
+          applied.push(`${step.kind}${'service' in step ? ` ${step.service}` : ''}`);
+          if (step.kind === 'stop') {
+            firedAt = new Date(Date.now() + 1_500);
+            deliver(alert('firing', firedAt), 2_000);
+          }
+          if (step.kind === 'start') deliver(alert('resolved', firedAt, new Date(Date.now() + 500)), 1_000);
+        },
+      }),
+    );
+    expect(result.reason).toBeUndefined();
+    expect(applied).toEqual(['stop orders', 'start orders']);
+    expect(result.outcome).toBe('passed');
+    const [detect, resolveNotice] = result.scores;
+    expect(detect).toMatchObject({ name: 'detect', targetSeconds: 75, met: true });
+    expect(detect!.seconds).toBeGreaterThanOrEqual(2);
+    expect(detect!.seconds).toBeLessThan(10);
+    // Measured from the restart, not from a hold: the [복구] came about 1 s after it.
+    expect(resolveNotice!.seconds).toBeGreaterThanOrEqual(0.5);
+    expect(resolveNotice!.seconds).toBeLessThan(10);
+  }, 60_000);
 });

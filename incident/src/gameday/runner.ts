@@ -138,7 +138,8 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
 
     for (const step of scenario.mitigate) await deps.apply(step);
     if (scenario.mitigate.length > 0) say(`임시 조치: ${scenario.mitigate.map((s) => s.kind).join(', ')}`);
-    const holdUntil = deps.now().getTime() + timing.holdMs;
+    // When the temporary action is itself the fix (a restart), the fault is gone now; otherwise hold it a while.
+    const holdUntil = deps.now().getTime() + (scenario.clear.length === 0 ? 0 : timing.holdMs);
     while (deps.now().getTime() < holdUntil) {
       await look();
       await deps.sleep(timing.pollMs);
