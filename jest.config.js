@@ -10,7 +10,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/service/test/unit/**/*.test.ts'],
+      testMatch: ['<rootDir>/service/test/unit/**/*.test.ts', '<rootDir>/incident/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'monitoring',
@@ -22,7 +22,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/service/test/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/service/test/integration/**/*.test.ts', '<rootDir>/incident/test/*.test.ts'],
       globalSetup: '<rootDir>/service/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/service/test/support/global-teardown.ts',
       slowTestThreshold: 10,

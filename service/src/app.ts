@@ -109,7 +109,9 @@ export function createApp(deps: AppDeps): App {
     metrics,
     logger,
     readiness,
-    registerAdmin: adminToken ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter }) : undefined,
+    registerAdmin: adminToken
+      ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, timeline: { db, logger } })
+      : undefined,
   });
   const hotPath = createHotPath({
     routes: hotRoutes,

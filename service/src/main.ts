@@ -6,6 +6,7 @@ import { connectInBackground, createRedis } from './infra/redis';
 import { close, listen, portOf } from './lib/http-server';
 import { createLogger } from './lib/logger';
 import { createRequestContextStorage } from './lib/request-context';
+import { recordServiceStart } from './components/incident-timeline/record';
 import { createDrills } from './ops/drills';
 import { createMetrics } from './telemetry/metrics';
 
@@ -38,6 +39,9 @@ async function main() {
   const api = await listen(app.api, config.http.port);
   const ops = await listen(app.ops, config.http.opsPort);
   logger.info('orders service listening', { port: portOf(api), opsPort: portOf(ops) });
+  // The incident timeline: a restart during an incident is one of its actions (retried until PostgreSQL takes it).
+  const startRecorded = new AbortController();
+  void recordServiceStart({ db, logger }, { signal: startRecorded.signal });
   // Keeps db_up current between readiness probes, for the database alert.
   const databaseCheck = setInterval(() => void app.checkDatabase(), DATABASE_CHECK_INTERVAL_MS);
 
@@ -48,6 +52,7 @@ async function main() {
     const started = Date.now();
     app.readiness.accepting = false;
     clearInterval(databaseCheck);
+    startRecorded.abort();
     logger.info('shutdown: readiness off, draining', { signal, drainMs: config.shutdown.drainMs });
     await sleep(config.shutdown.drainMs);
     const result = await close(api, config.shutdown.timeoutMs);

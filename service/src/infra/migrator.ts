@@ -3,11 +3,12 @@ import { SequelizeStorage, Umzug, type RunnableMigration } from 'umzug';
 import { initialSchema } from './migrations/0001-initial-schema';
 import { hotQueryIndexes } from './migrations/0002-hot-query-indexes';
 import { idempotencyKeys } from './migrations/0003-idempotency-keys';
+import { incidentTimeline } from './migrations/0004-incident-timeline';
 
 export type Migration = RunnableMigration<Sequelize>;
 
 /** Listed explicitly rather than globbed, so the compiled service and the TypeScript sources run the same set. */
-export const MIGRATIONS: Migration[] = [initialSchema, hotQueryIndexes, idempotencyKeys];
+export const MIGRATIONS: Migration[] = [initialSchema, hotQueryIndexes, idempotencyKeys, incidentTimeline];
 
 const MIGRATION_TABLE = 'schema_migrations';
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../lib/app-error';
 import { readJsonBody } from '../lib/http/json-body';
 import { validate } from '../lib/http/validate';
+import { actorOf, recordIncidentAction, type IncidentTimelineDeps } from '../components/incident-timeline/record';
 import { DRILL_CACHES, type Drills } from './drills';
 import type { RateLimiter } from './rate-limiter';
 
@@ -41,8 +42,16 @@ const drillBody = z.strictObject({
  * The responders' controls on the ops port: traffic limiting (always available with a token) and incident
  * drills (only with FAULTS_ENABLED=true). Every call needs `Authorization: Bearer <ADMIN_TOKEN>`.
  */
-export function registerAdminRoutes(router: Router, deps: { token: string; drills: Drills; rateLimiter: RateLimiter }) {
+export function registerAdminRoutes(
+  router: Router,
+  deps: { token: string; drills: Drills; rateLimiter: RateLimiter; timeline?: IncidentTimelineDeps },
+) {
   const { drills, rateLimiter } = deps;
+  // The incident timeline's 임시 조치: stamped now, written in the background so a responder's control never waits
+  // on the database it may be rescuing (a failed write is logged by recordIncidentAction).
+  const record = (ctx: Parameters<typeof actorOf>[0], action: Parameters<typeof recordIncidentAction>[1]['action'], details?: Record<string, unknown>) => {
+    if (deps.timeline) void recordIncidentAction(deps.timeline, { action, actor: actorOf(ctx), details, occurredAt: new Date() });
+  };
   const auth = requireAdminToken(deps.token);
   const drillsEnabled: Middleware = async (_ctx, next) => {
     if (!drills.enabled) throw new AppError(404, 'NOT_FOUND', 'Drills are off: start the service with FAULTS_ENABLED=true');
@@ -56,10 +65,12 @@ export function registerAdminRoutes(router: Router, deps: { token: string; drill
     const body = validate(rateLimitBody, await readJsonBody(ctx), 'body');
     rateLimiter.set({ requestsPerSecond: body.requestsPerSecond, burst: body.burst ?? Math.max(1, Math.ceil(body.requestsPerSecond)) });
     ctx.body = { rateLimit: rateLimiter.current() };
+    record(ctx, 'rate_limit_set', { rateLimit: rateLimiter.current() });
   });
   router.delete('/admin/rate-limit', auth, (ctx) => {
     rateLimiter.set(null);
     ctx.body = { rateLimit: null };
+    record(ctx, 'rate_limit_cleared');
   });
 
   router.get('/admin/drills', auth, drillsEnabled, (ctx) => {
@@ -69,9 +80,11 @@ export function registerAdminRoutes(router: Router, deps: { token: string; drill
     const body = validate(drillBody, await readJsonBody(ctx), 'body');
     drills.set(body);
     ctx.body = { drills: drills.state(), active: drills.active() };
+    record(ctx, 'drill_set', { drill: body, active: drills.active() });
   });
   router.delete('/admin/drills', auth, drillsEnabled, (ctx) => {
     drills.clear();
     ctx.body = { drills: drills.state(), active: drills.active() };
+    record(ctx, 'drill_cleared');
   });
 }

@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_DATABASE_URL, REPORTS_DIR } from '../cli';
+import { readServiceLogs } from '../logs';
+import { createPrometheus } from '../prometheus';
+import { measureIncident, renderReport } from '../report';
+import { loadRoster } from '../roster';
+import { createTimelineStore } from '../timeline/store';
+import { renderVerification, verify, VERIFY_MINUTES } from '../verify';
+import { renderGameday, runGameday } from './runner';
+import { SCENARIOS, type Step } from './scenarios';
+
+/**
+ * `npm run gameday -- <scenario>` against the compose stack. Environment: API_URL (default http://localhost:3000),
+ * OPS_URL (http://localhost:9464), ADMIN_TOKEN (required for drills and traffic limiting), ALERTMANAGER_URL
+ * (http://localhost:9093), PROMETHEUS_URL, DATABASE_URL. Exit 0 passed, 1 missed a target or failed, 2 aborted or bad usage.
+ */
+const API_URL = process.env.API_URL ?? 'http://localhost:3000';
+const OPS_URL = process.env.OPS_URL ?? 'http://localhost:9464';
+const ALERTMANAGER_URL = process.env.ALERTMANAGER_URL ?? 'http://localhost:9093';
+const TRAFFIC_RPS = 5;
+
+/**
+ * Applies steps: drills and traffic limiting through the service's admin API on `opsUrl` (as actor `gameday`),
+ * containers through `docker compose stop|start`. Throws with the API's answer when a call is refused.
+ */
+export function createApplyStep(options: { opsUrl: string; token: string | undefined }) {
+  async function admin(method: 'PUT' | 'DELETE', pathname: string, body?: unknown) {
+    if (!options.token) throw new Error('ADMIN_TOKEN이 필요합니다 (서비스의 ADMIN_TOKEN, 훈련에는 FAULTS_ENABLED=true)');
+    const response = await fetch(`${options.opsUrl}${pathname}`, {
+      method,
+      headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'x-actor': 'gameday' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${await response.text()}`);
+  }
+  return async function applyStep(step: Step): Promise<void> {
+    switch (step.kind) {
+      case 'drill':
+        return admin('PUT', '/admin/drills', step.body);
+      case 'drill-clear':
+        return admin('DELETE', '/admin/drills');
+      case 'rate-limit':
+        return admin('PUT', '/admin/rate-limit', { requestsPerSecond: step.requestsPerSecond });
+      case 'rate-limit-clear':
+        return admin('DELETE', '/admin/rate-limit');
+      case 'stop':
+      case 'start': {
+        const run = spawnSync('docker', ['compose', step.kind, step.service], { encoding: 'utf8' });
+        if (run.status !== 0) throw new Error(`docker compose ${step.kind} ${step.service}: ${run.stderr}`);
+        return;
+      }
+    }
+  };
+}
+
+/** The service's alerts active now (not silenced or inhibited) in Alertmanager's API v2. */
+export async function activeServiceAlerts(alertmanagerUrl: string): Promise<string[]> {
+  const filter = encodeURIComponent('service="orders"');
+  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false&filter=${filter}`);
+  if (!response.ok) throw new Error(`Alertmanager: ${response.status}`);
+  return ((await response.json()) as { labels: Record<string, string> }[])
+    .map((a) => a.labels.alertname ?? '?')
+    .filter((name) => name !== 'Watchdog');
+}
+
+/** Steady traffic: `rps` GET requests per second spread over the paths; failures are counted, never thrown. */
+export function startTraffic(baseUrl: string, paths: string[], rps = TRAFFIC_RPS) {
+  let requests = 0;
+  let failures = 0;
+  let i = 0;
+  const inFlight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const target = paths[i++ % paths.length]!;
+    requests++;
+    const p = fetch(`${baseUrl}${target}`, { signal: AbortSignal.timeout(10_000) })
+      .then(async (r) => {
+        await r.arrayBuffer();
+        if (r.status >= 500) failures++;
+      })
+      .catch(() => {
+        failures++;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }, 1000 / rps);
+  return async () => {
+    clearInterval(timer);
+    await Promise.allSettled([...inFlight]);
+    return { requests, failures };
+  };
+}
+
+async function main(): Promise<number> {
+  const name = process.argv[2];
+  const scenario = name ? SCENARIOS[name] : undefined;
+  if (!scenario) {
+    process.stderr.write(`사용법: npm run gameday -- <${Object.keys(SCENARIOS).join('|')}>\n`);
+    return 2;
+  }
+  const store = createTimelineStore(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  const prom = createPrometheus();
+  try {
+    const result = await runGameday(scenario, {
+      store,
+      apply: createApplyStep({ opsUrl: OPS_URL, token: process.env.ADMIN_TOKEN }),
+      activeServiceAlerts: () => activeServiceAlerts(ALERTMANAGER_URL),
+      startTraffic: (paths) => startTraffic(API_URL, paths),
+      async verify() {
+        const now = new Date();
+        const minutes = VERIFY_MINUTES.min;
+        const logs = await readServiceLogs('compose', new Date(now.getTime() - minutes * 60_000)).catch(() => undefined);
+        const v = await verify(prom, { minutes, now, logs });
+        await store.record([{ step: 'verified', actor: 'gameday', occurredAt: now, details: { passed: v.passed, minutes } }]);
+        return { passed: v.passed, text: renderVerification(v) };
+      },
+      async report(incident) {
+        const markdown = renderReport(await measureIncident(prom, incident), { roster: loadRoster(), prometheusUrl: prom.baseUrl });
+        const file = path.join(REPORTS_DIR, `${incident.id}.md`);
+        mkdirSync(REPORTS_DIR, { recursive: true });
+        writeFileSync(file, markdown);
+        await store.record([{ step: 'reported', actor: 'gameday', occurredAt: new Date(), details: { file } }]);
+        return file;
+      },
+      now: () => new Date(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      log: (text) => process.stdout.write(`${text}\n`),
+    });
+    const record = renderGameday(result);
+    const file = path.join(REPORTS_DIR, `gameday-${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
+    mkdirSync(REPORTS_DIR, { recursive: true });
+    writeFileSync(file, record);
+    process.stdout.write(`\n${record}\n\n기록: ${file}\n`);
+    return result.outcome === 'passed' ? 0 : result.outcome === 'aborted' ? 2 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => {
+    process.exitCode = code;
+  });
+}
