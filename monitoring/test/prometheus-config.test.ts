@@ -28,7 +28,7 @@ describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
 
   test('publishes Grafana on :9999 and sets external URLs so the links in pages work', () => {
-    expect(compose.services.grafana.ports).toContain('9999:3000');
+    expect(compose.services.grafana.ports).toContain('127.0.0.1:9999:3000');
     expect(compose.services.prometheus.command).toContain('--web.external-url=http://localhost:9090');
     expect(compose.services.alertmanager.command.join(' ')).toContain('--web.external-url=http://localhost:9093');
   });
