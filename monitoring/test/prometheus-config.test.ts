@@ -14,11 +14,11 @@ describe('prometheus.yml', () => {
     expect(code).toBe(0);
   });
 
-  test('scrapes the service, both exporters, the blackbox probes of the public API, Prometheus and Alertmanager', () => {
+  test('scrapes every service replica, the load balancer, both exporters, the blackbox probes of the public API, Prometheus and Alertmanager', () => {
     const config = parse(readFileSync(path.join(ROOT, 'monitoring/prometheus/prometheus.yml'), 'utf8'));
     const jobs = config.scrape_configs.map((job: { job_name: string }) => job.job_name);
-    expect(jobs).toEqual(['orders', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager']);
-    expect(config.scrape_configs[0].static_configs[0].targets).toEqual(['orders:9464']);
+    expect(jobs).toEqual(['orders', 'orders-lb', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager']);
+    expect(config.scrape_configs[0].dns_sd_configs).toEqual([{ names: ['orders'], type: 'A', port: 9464, refresh_interval: '15s' }]);
     const probe = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'blackbox-api');
     expect(probe.static_configs[0].targets.every((t: string) => t.startsWith('http://host.docker.internal:3000/api/'))).toBe(true);
   });

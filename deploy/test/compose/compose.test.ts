@@ -79,6 +79,13 @@ function settled(c: ContainerState, oneShot: Set<string>): boolean {
   return c.state.Status === 'running';
 }
 
+/** POST /api/orders answered per replica so far (instance -> count), from Prometheus. */
+async function postCounts(): Promise<Map<string, number>> {
+  const query = 'sum by (instance) (http_server_request_duration_seconds_count{job="orders",http_route="/api/orders",http_request_method="POST"})';
+  const { data } = await getJson(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent(query)}`);
+  return new Map(data.result.map((r: { metric: { instance: string }; value: [number, string] }) => [r.metric.instance, Number(r.value[1])]));
+}
+
 async function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer()
@@ -233,6 +240,83 @@ describe(`docker-compose.yml, brought up as project ${PROJECT}`, () => {
     const open = bindings.filter((b) => !/ 127\.0\.0\.1:\d+$/.test(b));
     expect([...new Set(open.map((b) => b.replace(/^.* .*:/, ':')))]).toEqual([':3000']);
     expect(bindings.length).toBeGreaterThan(open.length);
+  });
+
+  test('the Alertmanagers form one cluster (gossip), and Prometheus sends alerts to every one of them', async () => {
+    const config = await resolved();
+    const instances = Object.keys(config.services).filter((s) => config.services[s].image?.startsWith('prom/alertmanager:'));
+    expect(instances.length).toBeGreaterThanOrEqual(2);
+    const status = await eventually('a ready cluster of every Alertmanager', 60_000, async () => {
+      const s = await getJson('http://127.0.0.1:9093/api/v2/status');
+      return s.cluster.status === 'ready' && s.cluster.peers.length === instances.length ? s : undefined;
+    });
+    expect(status.cluster.peers).toHaveLength(instances.length);
+    const { data } = await getJson('http://127.0.0.1:9090/api/v1/alertmanagers');
+    expect(data.activeAlertmanagers).toHaveLength(instances.length);
+  }, 90_000);
+
+  describe('with three replicas of the service behind the load balancer', () => {
+    const REPLICAS = 3;
+    const POSTS = 1_000;
+
+    beforeAll(async () => {
+      await compose('up', '-d', '--no-deps', '--no-recreate', '--scale', `orders=${REPLICAS}`, 'orders');
+      await eventually(`${REPLICAS} healthy replicas`, 120_000, async () => {
+        const replicas = (await containers()).filter((c) => c.service === 'orders');
+        return replicas.length === REPLICAS && replicas.every((c) => c.state.Health?.Status === 'healthy') ? true : undefined;
+      });
+    }, 180_000);
+
+    test('Prometheus scrapes every replica under job="orders", one instance label each', async () => {
+      const instances = await eventually(`${REPLICAS} orders targets up`, 90_000, async () => {
+        const { data } = await getJson('http://127.0.0.1:9090/api/v1/query?query=' + encodeURIComponent('up{job="orders"} == 1'));
+        const found = data.result.map((r: { metric: { instance: string } }) => r.metric.instance);
+        return found.length === REPLICAS ? found : undefined;
+      });
+      expect(new Set(instances).size).toBe(REPLICAS);
+    }, 120_000);
+
+    test(`${POSTS} concurrent POSTs with one Idempotency-Key, spread over the replicas, create exactly one order`, async () => {
+      const { products } = await getJson('http://127.0.0.1:3000/api/products?limit=1');
+      const userId = 1;
+      const charged = await fetch(`http://127.0.0.1:3000/api/users/${userId}/balance/charge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: Math.ceil(Number(products[0].price) * 2) }),
+      });
+      expect(charged.status).toBe(200);
+      const key = `compose-test-${Date.now()}`;
+      const body = JSON.stringify({ userId, items: [{ productId: products[0].id, quantity: 1 }] });
+      const before = await postCounts();
+      const responses = await Promise.all(
+        Array.from({ length: POSTS }, async () => {
+          const response = await fetch('http://127.0.0.1:3000/api/orders', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': key },
+            body,
+          });
+          return { status: response.status, body: await response.json() };
+        }),
+      );
+      const statuses = [...new Set(responses.map((r) => r.status))].sort();
+      const answers = statuses.map((s) => `${s}×${responses.filter((r) => r.status === s).length} ${[...new Set(responses.filter((r) => r.status === s).map((r) => r.body.error?.code ?? ''))].join('/')}`);
+      // 201: the order (once) or its replay; 409: the same key still in flight; 503: shed under the burst (the pool
+      // is 10 connections per replica), which creates nothing. Anything else is a fault.
+      expect({ answers, unexpected: statuses.filter((s) => ![201, 409, 503].includes(s)) }).toEqual({ answers, unexpected: [] });
+      const created = new Set(responses.filter((r) => r.status === 201).map((r) => r.body.id));
+      expect(created.size).toBe(1);
+      const rows = await compose('exec', '-T', 'postgres', 'psql', '-U', 'orders', '-d', 'orders', '-Atc', `select count(*) from orders where idempotency_key = '${key}'`);
+      expect(Number(rows.trim())).toBe(1);
+      // Spread: every replica answered some of them (its own request counter, scraped by Prometheus).
+      const after = await eventually('every replica counted POSTs', 60_000, async () => {
+        const counts = await postCounts();
+        const total = [...counts.values()].reduce((a, b) => a + b, 0) - [...before.values()].reduce((a, b) => a + b, 0);
+        return total >= POSTS ? counts : undefined;
+      });
+      const served = [...after].map(([instance, n]) => n - (before.get(instance) ?? 0));
+      console.log(`POSTs per replica: ${served.join(', ')}; answers: ${answers.join(', ')}`);
+      expect(served.filter((n) => n > 0)).toHaveLength(REPLICAS);
+    }, 180_000);
   });
 
   test('docker-compose down -v leaves no container, volume or network of the project behind', async () => {
