@@ -295,7 +295,7 @@ describe(`docker-compose.yml, brought up as project ${PROJECT}`, () => {
             headers: { 'content-type': 'application/json', 'idempotency-key': key },
             body,
           });
-          return { status: response.status, body: await response.json() };
+          return { status: response.status, body: (await response.json()) as { id?: number; error?: { code: string } } };
         }),
       );
       const statuses = [...new Set(responses.map((r) => r.status))].sort();
