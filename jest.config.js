@@ -33,6 +33,20 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/alerting/e2e/**/*.test.ts'],
     },
+    {
+      // docker-compose.yml brought up for real (stand-in images where no registry is reachable): npm run test:compose
+      displayName: 'compose',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/deploy/test/compose/**/*.test.ts'],
+    },
+    {
+      // Kubernetes manifests, compatibility checks, Alertmanager clustering: fast, no containers.
+      displayName: 'deploy',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/deploy/test/*.test.ts'],
+    },
   ],
   testTimeout: 60_000,
 };

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds stand-ins for the official images from Debian packages, for machines that reach no image registry.
-# Usage: build.sh NAME PACKAGES ENTRYPOINT_SCRIPT [EXTRA_PATH]
+# Usage: build.sh NAME PACKAGES ENTRYPOINT_SCRIPT [EXTRA_PATH] [SETUP_SCRIPT]
+# SETUP_SCRIPT, when given, is run with the root filesystem's path before it is imported (users, links, directories).
 # Skips the build when NAME already exists.
 set -euo pipefail
-name=$1 packages=$2 entrypoint=$3 extra_path=${4:-}
+name=$1 packages=$2 entrypoint=$3 extra_path=${4:-} setup=${5:-}
 
 if docker image inspect "$name" >/dev/null 2>&1; then
   echo "image $name: present"
@@ -26,6 +27,7 @@ for pair in alertmanager:prometheus-alertmanager postgres_exporter:prometheus-po
   redis_exporter:prometheus-redis-exporter blackbox_exporter:prometheus-blackbox-exporter; do
   if [ -x "$root/usr/bin/${pair#*:}" ]; then ln -sf "${pair#*:}" "$root/usr/bin/${pair%%:*}"; fi
 done
+if [ -n "$setup" ]; then "$setup" "$root"; fi
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 
 path="${extra_path:+$extra_path:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

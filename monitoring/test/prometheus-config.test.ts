@@ -14,13 +14,13 @@ describe('prometheus.yml', () => {
     expect(code).toBe(0);
   });
 
-  test('scrapes the service, both exporters, the blackbox probes of the public API, Prometheus, Alertmanager and the Pushgateway', () => {
+  test('scrapes every service replica, the load balancer, both exporters, the blackbox probes of the public API, Prometheus, both Alertmanagers and the Pushgateway', () => {
     const config = parse(readFileSync(path.join(ROOT, 'monitoring/prometheus/prometheus.yml'), 'utf8'));
     const jobs = config.scrape_configs.map((job: { job_name: string }) => job.job_name);
-    expect(jobs).toEqual(['orders', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager', 'pushgateway']);
+    expect(jobs).toEqual(['orders', 'orders-lb', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager', 'pushgateway']);
+    expect(config.scrape_configs[0].dns_sd_configs).toEqual([{ names: ['orders'], type: 'A', port: 9464, refresh_interval: '15s' }]);
     // The load tests' pushed job="loadtest" and scenario labels survive the scrape.
     expect(config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'pushgateway')).toMatchObject({ honor_labels: true });
-    expect(config.scrape_configs[0].static_configs[0].targets).toEqual(['orders:9464']);
     const probe = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'blackbox-api');
     expect(probe.static_configs[0].targets.every((t: string) => t.startsWith('http://host.docker.internal:3000/api/'))).toBe(true);
   });
@@ -30,7 +30,7 @@ describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
 
   test('publishes Grafana on :9999 and sets external URLs so the links in pages work', () => {
-    expect(compose.services.grafana.ports).toContain('9999:3000');
+    expect(compose.services.grafana.ports).toContain('127.0.0.1:9999:3000');
     expect(compose.services.prometheus.command).toContain('--web.external-url=http://localhost:9090');
     expect(compose.services.alertmanager.command.join(' ')).toContain('--web.external-url=http://localhost:9093');
   });

@@ -46,8 +46,19 @@ export function testAlertmanagerConfig(options: {
   return { yaml: stringify(config), secrets };
 }
 
-/** A real Alertmanager process (Debian's binary) with the project configuration, for the alerting tests. */
-export async function startAlertmanager(receiverUrl: string, options: { groupWait?: string } = {}) {
+/** Gossip settings of a clustered Alertmanager (HA): where it listens, and the peers it joins (host:port). */
+export interface ClusterOptions {
+  listenPort: number;
+  peers: string[];
+  /** How long each instance waits per position in the cluster before it notifies itself (default 15s). */
+  peerTimeout?: string;
+}
+
+/**
+ * A real Alertmanager process (Debian's binary) with the project configuration, for the alerting tests.
+ * Without `cluster` it runs alone (gossip off); with it, it joins the given peers on 127.0.0.1.
+ */
+export async function startAlertmanager(receiverUrl: string, options: { groupWait?: string; cluster?: ClusterOptions } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'alertmanager-'));
   mkdirSync(path.join(dir, 'secrets'));
   const { yaml, secrets } = testAlertmanagerConfig({
@@ -68,7 +79,15 @@ export async function startAlertmanager(receiverUrl: string, options: { groupWai
       `--storage.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       `--web.external-url=${externalUrl}`,
-      '--cluster.listen-address=',
+      ...(options.cluster
+        ? [
+            `--cluster.listen-address=127.0.0.1:${options.cluster.listenPort}`,
+            ...options.cluster.peers.map((peer) => `--cluster.peer=${peer}`),
+            `--cluster.peer-timeout=${options.cluster.peerTimeout ?? '15s'}`,
+            '--cluster.gossip-interval=100ms',
+            '--cluster.pushpull-interval=1s',
+          ]
+        : ['--cluster.listen-address=']),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -78,7 +97,7 @@ export async function startAlertmanager(receiverUrl: string, options: { groupWai
   for (let i = 0; ; i++) {
     const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
     if (ready) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`alertmanager did not start:\n${log}`);
+    if (i > 300 || child.exitCode !== null) throw new Error(`alertmanager did not start:\n${log}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
