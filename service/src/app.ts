@@ -19,11 +19,10 @@ import { AppError } from './lib/app-error';
 import { errorHandler } from './lib/http/error-handler';
 import { requestId } from './lib/http/request-id';
 import { securityHeaders } from './lib/http/security-headers';
-import { createRequestRecorder, requestTelemetry } from './lib/http/telemetry';
-import { createHotPath } from './lib/http/hot-path';
 import type { Logger } from './lib/logger';
 import type { RequestContextStorage } from './lib/request-context';
 import type { Metrics } from './telemetry/metrics';
+import { requestTelemetry } from './telemetry/http';
 import { registerAdminRoutes } from './ops/admin-routes';
 import type { Drills } from './ops/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
@@ -42,7 +41,7 @@ export interface AppDeps {
 }
 
 export interface App {
-  /** The public API's request listener: the hot path in front of Koa. */
+  /** The public API's request listener: one Koa middleware chain. */
   api: RequestListener;
   ops: RequestListener;
   readiness: Readiness;
@@ -61,7 +60,7 @@ export function createApp(deps: AppDeps): App {
   router.use(incidentControls(rateLimiter, drills, metrics));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
-  const hotRoutes = registerOrderRoutes(router, {
+  registerOrderRoutes(router, {
     placeOrder: createPlaceOrder(useCaseDeps),
     cancelOrder: createCancelOrder(useCaseDeps),
     queries: createOrderQueries({
@@ -85,8 +84,7 @@ export function createApp(deps: AppDeps): App {
     if (!readiness.accepting) ctx.set('Connection', 'close');
     return next();
   });
-  const recorder = createRequestRecorder(metrics, logger, config.http.slowRequestMs, drills);
-  api.use(requestTelemetry(recorder, metrics));
+  api.use(requestTelemetry({ metrics, logger, slowRequestMs: config.http.slowRequestMs, activeDrills: drills.active }));
   api.use(securityHeaders());
   api.use(errorHandler(logger));
   api.use(router.routes());
@@ -111,11 +109,5 @@ export function createApp(deps: AppDeps): App {
     readiness,
     registerAdmin: adminToken ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter }) : undefined,
   });
-  const hotPath = createHotPath({
-    routes: hotRoutes,
-    fallback: api.callback(),
-    open: () => readiness.accepting && !rateLimiter.isOn() && !drills.anyActive(),
-    recorder,
-  });
-  return { api: hotPath, ops: ops.callback(), readiness, checkDatabase };
+  return { api: api.callback(), ops: ops.callback(), readiness, checkDatabase };
 }

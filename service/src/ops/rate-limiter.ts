@@ -17,7 +17,6 @@ export function createRateLimiter(metrics: Metrics, logger: Logger) {
 
   return {
     current: (): RateLimit | null => (limit ? { ...limit } : null),
-    isOn: (): boolean => limit !== undefined,
     set(next: RateLimit | null) {
       limit = next ?? undefined;
       tokens = next?.burst ?? 0;

@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BoundHistogram } from './bound-histogram';
 import { DB_QUERY_BUCKETS_SECONDS, HTTP_DURATION_BUCKETS_SECONDS } from '../../../contract/slo';
-import { METRICS } from '../../../contract/metrics';
+import { LABELS, METRICS } from '../../../contract/metrics';
 
 export type CacheResult = 'hit' | 'miss' | 'error';
 
@@ -13,14 +12,13 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  // Observed on every request, including those answered from memory: a histogram bound per label set.
-  const httpDuration = new BoundHistogram(
-    METRICS.httpDuration,
-    'Duration of HTTP requests served by the public API, by route template and response status.',
-    ['http_request_method', 'http_route', 'http_response_status_code'],
-    HTTP_DURATION_BUCKETS_SECONDS,
-    registry,
-  );
+  const httpDuration = new Histogram({
+    name: METRICS.httpDuration,
+    help: 'Duration of HTTP requests served by the public API, by route template and response status.',
+    labelNames: [LABELS.method, LABELS.route, LABELS.status] as const,
+    buckets: HTTP_DURATION_BUCKETS_SECONDS,
+    registers: [registry],
+  });
   const httpActive = new Gauge({
     name: METRICS.httpActive,
     help: 'HTTP requests of the public API in flight.',

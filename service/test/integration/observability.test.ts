@@ -44,6 +44,31 @@ describe('request metrics', () => {
     expect(duration(text, 'unmatched', '405', 'DELETE')).toBe(1);
   });
 
+  test('http_server_active_requests counts every request the API answers: cached, conditional, unknown, refused', async () => {
+    const inc = jest.spyOn(t.app.metrics.httpActive, 'inc');
+    const dec = jest.spyOn(t.app.metrics.httpActive, 'dec');
+    try {
+      const ranking = `${t.app.api}/api/orders/popular?days=2&limit=2`;
+      const computed = await get(ranking);
+      const answers = [
+        computed,
+        await get(ranking), // from memory
+        await get(ranking, { 'If-None-Match': computed.headers.get('etag')! }), // 304
+        await get(`${t.app.api}/nothing-here`),
+        await request('PUT', `${t.app.api}/api/orders/popular`),
+        await request('POST', `${t.app.api}/api/orders`, { body: 'x', headers: { 'content-type': 'text/plain' } }),
+      ];
+
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 304, 404, 405, 415]);
+      expect(inc).toHaveBeenCalledTimes(answers.length);
+      expect(dec).toHaveBeenCalledTimes(answers.length);
+      expect(sample(await scrape(t.app.ops), 'http_server_active_requests')).toBe(0);
+    } finally {
+      inc.mockRestore();
+      dec.mockRestore();
+    }
+  });
+
   test('a server error is recorded as a 500 on its route and logged once with its stack and request id', async () => {
     const id = await t.given.product();
     await t.app.sql('ALTER TABLE products RENAME COLUMN stock TO stock_broken');

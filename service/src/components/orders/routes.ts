@@ -3,7 +3,7 @@ import { ROUTES } from '../../../../contract/routes';
 import { z } from 'zod';
 import { readJsonBody } from '../../lib/http/json-body';
 import { idNumber, idParam, intParam, rememberedQuery, validate } from '../../lib/http/validate';
-import { JSON_CONTENT_TYPE, type HotRoute } from '../../lib/http/hot-path';
+import { sendCacheable } from '../../lib/http/cacheable';
 import type { CancelOrder } from './cancel-order';
 import type { OrderQueries } from './order-queries';
 import type { PlaceOrder } from './place-order';
@@ -40,11 +40,11 @@ const statusQuery = z
 
 const popularQuery = z.strictObject({ days: intParam(1, 30, 3), limit: intParam(1, 50, 5) });
 
-/** Registers the order routes, and returns those the hot path may answer from memory. */
+/** Registers the order routes. */
 export function registerOrderRoutes(
   router: Router,
   deps: { placeOrder: PlaceOrder; cancelOrder: CancelOrder; queries: OrderQueries },
-): HotRoute[] {
+): void {
   const { placeOrder, cancelOrder, queries } = deps;
 
   router.post(ROUTES.placeOrder.route, async (ctx) => {
@@ -72,17 +72,6 @@ export function registerOrderRoutes(
   const popularQueries = rememberedQuery(popularQuery);
   router.get(ROUTES.popularProducts.route, async (ctx) => {
     const { days, limit } = popularQueries.of(ctx);
-    ctx.set('Content-Type', JSON_CONTENT_TYPE);
-    ctx.body = await queries.popularProductsJson(days, limit);
+    sendCacheable(ctx, await queries.popularProductsJson(days, limit));
   });
-
-  return [
-    {
-      path: ROUTES.popularProducts.route,
-      cached(querystring) {
-        const query = popularQueries.known(querystring);
-        return query && queries.popularProductsJsonInMemory(query.days, query.limit);
-      },
-    },
-  ];
 }

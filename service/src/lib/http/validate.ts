@@ -37,8 +37,7 @@ export const idNumber = z.number({ error: 'must be a number' }).int('must be an 
 
 /**
  * Validates a route's query string once per distinct string and remembers the result (frozen), so a hot route that
- * shoppers call with the same few query strings skips parsing, and the hot path can tell a known-good query string
- * without parsing at all. Only successes are remembered, at most `maxRemembered`.
+ * shoppers call with the same few query strings skips parsing. Only successes are remembered, at most `maxRemembered`.
  */
 export function rememberedQuery<Schema extends z.ZodType>(schema: Schema, maxRemembered = 1_000) {
   type Query = Readonly<z.output<Schema>>;
@@ -52,7 +51,5 @@ export function rememberedQuery<Schema extends z.ZodType>(schema: Schema, maxRem
       if (remembered.size < maxRemembered) remembered.set(ctx.querystring, parsed);
       return parsed;
     },
-    /** The validated query of a raw query string seen before, else undefined. */
-    known: (querystring: string): Query | undefined => remembered.get(querystring),
   };
 }

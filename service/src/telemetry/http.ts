@@ -1,0 +1,68 @@
+import type { Middleware } from 'koa';
+import { UNMATCHED_ROUTE } from '../../../contract/routes';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from './metrics';
+
+type Observer = { observe(value: number): void };
+
+/**
+ * The public API's request telemetry, the outermost measuring middleware of the one Koa chain: every request the
+ * service answers is counted in `http_server_active_requests` while in flight, observed in
+ * `http_server_request_duration_seconds` (seconds; method, route template — `unmatched` for unknown paths, so a
+ * scanner cannot create series — and status), and logged when on-call needs it: failed (except 429, which are counted
+ * instead) or slower than `slowRequestMs` always, every request at debug level.
+ * `activeDrills` names the incident drills on, for the log line, so nobody mistakes a drill for an incident.
+ */
+export function requestTelemetry(deps: {
+  metrics: Metrics;
+  logger: Logger;
+  slowRequestMs: number;
+  activeDrills: () => string[];
+}): Middleware {
+  const { metrics, logger, slowRequestMs, activeDrills } = deps;
+  // prom-client children by label values, bound once: recording then skips label validation.
+  const observers = new Map<string, Observer>();
+  const observerFor = (method: string, route: string, status: number): Observer => {
+    const key = `${method} ${route} ${status}`;
+    let observer = observers.get(key);
+    if (!observer) {
+      observer = metrics.httpDuration.labels(method, route, String(status));
+      observers.set(key, observer);
+    }
+    return observer;
+  };
+  const accessLog = logger.isDebugEnabled();
+
+  return async (ctx, next) => {
+    const started = performance.now();
+    metrics.httpActive.inc();
+    try {
+      await next();
+    } finally {
+      metrics.httpActive.dec();
+      const seconds = (performance.now() - started) / 1000;
+      const { method, status } = ctx;
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? UNMATCHED_ROUTE;
+      // A clock that went wrong must not poison the histogram's sum.
+      if (Number.isFinite(seconds) && seconds >= 0) observerFor(method, route, status).observe(seconds);
+
+      const durationMs = Math.round(seconds * 1000);
+      const slow = durationMs >= slowRequestMs;
+      const failed = status >= 400 && status !== 429;
+      if (failed || slow || accessLog) {
+        const level = status >= 500 ? 'error' : failed || slow ? 'warn' : 'debug';
+        const message = status >= 400 ? 'request failed' : slow ? 'slow request' : 'request';
+        const drill = activeDrills();
+        logger.log(level, message, {
+          method,
+          route,
+          path: ctx.path,
+          status,
+          durationMs,
+          requestId: ctx.state.requestId as string | undefined,
+          ...(drill.length ? { drill } : {}),
+        });
+      }
+    }
+  };
+}
