@@ -24,11 +24,11 @@ import { createLogger, type Logger } from './lib/logger';
 import { createRequestContextStorage } from './lib/request-context';
 import { createMetrics, type Metrics } from './telemetry/metrics';
 import { requestTelemetry } from './telemetry/http';
-import { registerAdminRoutes } from './ops/admin-routes';
-import { createDrills } from './ops/drills';
+import { registerAdminRoutes } from './components/incident-controls/admin-routes';
+import { createDrills } from './components/incident-controls/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
-import { createRateLimiter } from './ops/rate-limiter';
-import { incidentControls } from './lib/http/incident-controls';
+import { createRateLimiter } from './components/incident-controls/rate-limiter';
+import { incidentControls } from './components/incident-controls/middleware';
 
 /** What a caller may swap in the service it gets; everything else is wired as in production. */
 export interface ServiceOverrides {

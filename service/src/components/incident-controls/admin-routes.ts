@@ -2,9 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { AppError } from '../lib/app-error';
-import { readJsonBody } from '../lib/http/json-body';
-import { validate } from '../lib/http/validate';
+import { AppError } from '../../lib/app-error';
+import { readJsonBody } from '../../lib/http/json-body';
+import { validate } from '../../lib/http/validate';
 import { DRILL_CACHES, type Drills } from './drills';
 import type { RateLimiter } from './rate-limiter';
 

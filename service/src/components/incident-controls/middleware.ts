@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
-import type { Drills } from '../../ops/drills';
-import type { RateLimiter } from '../../ops/rate-limiter';
+import type { Drills } from './drills';
+import type { RateLimiter } from './rate-limiter';
 import type { Metrics } from '../../telemetry/metrics';
-import { AppError } from '../app-error';
+import { AppError } from '../../lib/app-error';
 
 const RATE_LIMITED_BODY = JSON.stringify(
   new AppError(429, 'RATE_LIMITED', 'Too many requests: traffic is being limited; retry later').toBody(),

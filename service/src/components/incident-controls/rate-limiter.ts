@@ -1,5 +1,5 @@
-import type { Logger } from '../lib/logger';
-import type { Metrics } from '../telemetry/metrics';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../telemetry/metrics';
 
 export interface RateLimit {
   requestsPerSecond: number;

@@ -1,6 +1,6 @@
-import type { Logger } from '../lib/logger';
-import { CACHES, HOT_QUERIES } from '../../../contract/queries';
-import type { Metrics } from '../telemetry/metrics';
+import type { Logger } from '../../lib/logger';
+import { CACHES, HOT_QUERIES } from '../../../../contract/queries';
+import type { Metrics } from '../../telemetry/metrics';
 
 /**
  * Incident drills: reproduce the guide's incidents on demand (slow popular/status queries, the popular cache not
