@@ -28,7 +28,10 @@ export async function startService(options: { databaseUrl: string; redisUrl: str
     api: `http://127.0.0.1:${options.apiPort}`,
     ops: `http://127.0.0.1:${options.opsPort}`,
     async up() {
-      servers = [await listen(app.api, options.apiPort, '127.0.0.1'), await listen(app.ops, options.opsPort, '127.0.0.1')];
+      servers = [
+        await listen(app.api, options.apiPort, '127.0.0.1', app.apiEdge),
+        await listen(app.ops, options.opsPort, '127.0.0.1', app.opsEdge),
+      ];
     },
     /** The process stays, its ports stop answering: to Prometheus and shoppers the service is down. */
     async down() {

@@ -28,7 +28,9 @@ import { registerAdminRoutes } from './components/incident-controls/admin-routes
 import { createDrills } from './components/incident-controls/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
 import { createRateLimiter } from './components/incident-controls/rate-limiter';
-import { incidentControls } from './components/incident-controls/middleware';
+import { drillFailures, trafficLimit } from './components/incident-controls/middleware';
+import { declaresTooLarge } from './lib/http/json-body';
+import { createServerEdge, type ServerEdge } from './lib/http/server-edge';
 
 /** What a caller may swap in the service it gets; everything else is wired as in production. */
 export interface ServiceOverrides {
@@ -47,6 +49,9 @@ export interface Service {
   api: RequestListener;
   /** The operators' port: metrics, probes and, with an admin token, the incident controls' admin routes. */
   ops: RequestListener;
+  /** What the public API's server answers before the app (parser rejections, 100-continue): pass to listen(). */
+  apiEdge: ServerEdge;
+  opsEdge: ServerEdge;
   readiness: Readiness;
   checkDatabase: DatabaseCheck;
   config: Config;
@@ -79,7 +84,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   const orders = createOrderRepository(db);
   const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };
   const router = new Router();
-  router.use(incidentControls(rateLimiter, drills, metrics));
+  router.use(drillFailures(drills));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
   registerOrderRoutes(router, {
@@ -109,6 +114,16 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   api.use(requestTelemetry({ metrics, logger, slowRequestMs: config.http.slowRequestMs, activeDrills: drills.active }));
   api.use(securityHeaders());
   api.use(errorHandler(logger));
+  api.use(trafficLimit(rateLimiter, router, metrics));
+  api.use((ctx, next) => {
+    // A declared body larger than any route takes is refused before a byte of it is read, and the connection closed
+    // (the client is still sending it).
+    if (declaresTooLarge(ctx.req.headers)) {
+      ctx.set('Connection', 'close');
+      throw new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than any route accepts');
+    }
+    return next();
+  });
   api.use(router.routes());
   api.use(
     router.allowedMethods({
@@ -135,9 +150,13 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   const databaseCheck = setInterval(() => void checkDatabase(), overrides.databaseCheckIntervalMs ?? 5_000);
   databaseCheck.unref();
 
+  const apiListener = api.callback();
+  const opsListener = ops.callback();
   return {
-    api: api.callback(),
-    ops: ops.callback(),
+    api: apiListener,
+    ops: opsListener,
+    apiEdge: createServerEdge({ handler: apiListener, logger, onRejected: (status) => metrics.parserRejected.labels(String(status)).inc() }),
+    opsEdge: createServerEdge({ handler: opsListener, logger }),
     readiness,
     checkDatabase,
     config,

@@ -23,8 +23,8 @@ export async function main(overrides: ServiceOverrides = {}): Promise<void> {
   const config = readConfig();
   const service = createService(config, overrides);
   const { logger } = service;
-  const api = await listen(service.api, config.http.port);
-  const ops = await listen(service.ops, config.http.opsPort);
+  const api = await listen(service.api, config.http.port, undefined, service.apiEdge);
+  const ops = await listen(service.ops, config.http.opsPort, undefined, service.opsEdge);
   logger.info('orders service listening', { port: portOf(api), opsPort: portOf(ops) });
 
   let stopping = false;

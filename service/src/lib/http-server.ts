@@ -1,33 +1,14 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { ServerEdge } from './http/server-edge';
 
-/**
- * Requests Node's HTTP parser rejects before the app sees them (oversized headers, malformed request lines) still
- * get the contract's JSON error body instead of an empty reply.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket) {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    error: {
-      code: tooLarge ? 'HEADERS_TOO_LARGE' : 'VALIDATION_FAILED',
-      message: tooLarge ? 'Request line and headers are too large' : 'Malformed HTTP request',
-      details: [],
-    },
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
-export async function listen(handler: http.RequestListener, port: number, host?: string): Promise<http.Server> {
+/** Listens with `handler`; `edge` (createServerEdge) answers what Node's parser rejects and `Expect: 100-continue`. */
+export async function listen(handler: http.RequestListener, port: number, host?: string, edge?: ServerEdge): Promise<http.Server> {
   const server = http.createServer(handler);
-  server.on('clientError', answerClientError);
+  if (edge) {
+    server.on('clientError', edge.clientError);
+    server.on('checkContinue', edge.checkContinue);
+  }
   // Longer than a typical load balancer's idle timeout, so the balancer closes idle connections first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

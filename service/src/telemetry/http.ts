@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { UNMATCHED_ROUTE } from '../../../contract/routes';
 import type { Logger } from '../lib/logger';
+import { bounded } from '../lib/text';
 import type { Metrics } from './metrics';
 
 type Observer = { observe(value: number): void };
@@ -56,7 +57,7 @@ export function requestTelemetry(deps: {
         logger.log(level, message, {
           method,
           route,
-          path: ctx.path,
+          path: bounded(ctx.path),
           status,
           durationMs,
           requestId: ctx.state.requestId as string | undefined,

@@ -11,6 +11,11 @@ export type CacheResult = 'hit' | 'miss' | 'error';
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named *_total break the exposition format's conventions (promtool check metrics); their per-type
+  // siblings (nodejs_active_handles{type} …) carry the same information.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
 
   const httpDuration = new Histogram({
     name: METRICS.httpDuration,
@@ -22,6 +27,12 @@ export function createMetrics() {
   const httpActive = new Gauge({
     name: METRICS.httpActive,
     help: 'HTTP requests of the public API in flight.',
+    registers: [registry],
+  });
+  const parserRejected = new Counter({
+    name: METRICS.parserRejected,
+    help: "Requests to the public API that Node's HTTP parser rejected before the app saw them (400 malformed, 431 headers too large), by status.",
+    labelNames: [LABELS.status] as const,
     registers: [registry],
   });
   const cacheRequests = new Counter({
@@ -100,6 +111,7 @@ export function createMetrics() {
     rateLimitedRequests,
     httpDuration,
     httpActive,
+    parserRejected,
     cacheRequests,
     dbQueryDuration,
     dbPoolConnections,

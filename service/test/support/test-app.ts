@@ -103,7 +103,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const { db, redis, metrics } = app;
   // Tests of a missing Redis start without one.
   if (await app.redisReady(5_000)) await redis.flushDb();
-  const servers: http.Server[] = [await listen(app.api, 0, '127.0.0.1'), await listen(app.ops, 0, '127.0.0.1')];
+  const servers: http.Server[] = [await listen(app.api, 0, '127.0.0.1', app.apiEdge), await listen(app.ops, 0, '127.0.0.1', app.opsEdge)];
 
   return {
     api: `http://127.0.0.1:${portOf(servers[0]!)}`,

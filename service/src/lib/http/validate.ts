@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { validationFailed } from '../app-error';
+import { bounded } from '../text';
 
 /** Parses input with a zod schema or throws 400 VALIDATION_FAILED naming each offending field. */
 export function validate<Schema extends z.ZodType>(schema: Schema, input: unknown, where: string): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({
-    field: [where, ...issue.path.map(String)].join('.'),
-    message: issue.message,
+    // Query keys and unknown body keys are the client's text: bounded before they are echoed.
+    field: bounded([where, ...issue.path.map(String)].join('.')),
+    message: bounded(issue.message),
   }));
   const first = details[0]!;
   const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
