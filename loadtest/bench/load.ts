@@ -9,6 +9,7 @@ import { busyCores, machineCpu, processCpuMs } from './machine';
 interface AutocannonRequest {
   method: string;
   path: string;
+  headers?: Record<string, string>;
   setupRequest?: (request: { path: string }) => { path: string };
 }
 interface AutocannonOptions {
@@ -42,6 +43,8 @@ export interface LoadSpec {
   timeoutSeconds: number;
   /** The server's process id, to account its CPU time (Linux). */
   serverPid?: number;
+  /** Request headers, e.g. If-None-Match for the conditional (304) path. */
+  headers?: Record<string, string>;
 }
 
 export interface LoadRun {
@@ -89,8 +92,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadRun> {
   const pathOf = spec.path;
   const request: AutocannonRequest =
     typeof pathOf === 'string'
-      ? { method: 'GET', path: pathOf }
-      : { method: 'GET', path: pathOf(), setupRequest: (req) => ({ ...req, path: pathOf() }) };
+      ? { method: 'GET', path: pathOf, headers: spec.headers }
+      : { method: 'GET', path: pathOf(), headers: spec.headers, setupRequest: (req) => ({ ...req, path: pathOf() }) };
   const cpuBefore = process.cpuUsage();
   const serverBefore = spec.serverPid ? processCpuMs(spec.serverPid) : undefined;
   const machineBefore = machineCpu();

@@ -17,7 +17,8 @@ import { MAX_ECHOED_CHARS } from '../../src/lib/text';
 import { useTestApp } from '../support/test-app';
 
 const ADMIN_TOKEN = 'hostile-admin-token-0123456789';
-const t = useTestApp({ ADMIN_TOKEN });
+// A correctness suite: a generous pool wait, so a loaded CI machine's slow first connection is not a failure here.
+const t = useTestApp({ ADMIN_TOKEN, DB_POOL_ACQUIRE_TIMEOUT_MS: '5000' });
 
 const BODY_LIMIT = 16 * 1024;
 const MAX_CHARGE = 10_000_000;
@@ -430,7 +431,8 @@ const onlyKeys = (o: Record<string, unknown>, keys: string[]) => Object.keys(o).
 function parse(text: string): { ok: boolean; value: unknown } {
   if (text.trim() === '') return { ok: true, value: undefined };
   try {
-    return { ok: true, value: JSON.parse(text) };
+    // RFC 8259 §8.1: a parser may ignore a leading byte order mark; the service's (iconv-lite's UTF-8 decoder) does.
+    return { ok: true, value: JSON.parse(text.replace(/^\uFEFF/, '')) };
   } catch {
     return { ok: false, value: undefined };
   }
