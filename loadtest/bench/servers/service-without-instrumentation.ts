@@ -12,7 +12,7 @@ const noCounter = { inc: () => undefined };
 run({
   metrics: (metrics): Metrics => ({
     ...metrics,
-    httpDuration: { labels: () => noObserver } as unknown as Metrics['httpDuration'],
+    httpDuration: { labels: () => noObserver, observe: () => undefined } as unknown as Metrics['httpDuration'],
     httpActive: { inc: () => undefined, dec: () => undefined } as unknown as Metrics['httpActive'],
     cacheRequests: { labels: () => noCounter } as unknown as Metrics['cacheRequests'],
   }),
