@@ -4,15 +4,24 @@ import type { Middleware } from 'koa';
 import koaHelmet from 'koa-helmet';
 
 /**
- * helmet's headers, tightened for a JSON API that serves no documents: no content may load or frame it
- * (CSP `default-src 'none'; frame-ancestors 'none'`, X-Frame-Options DENY), no referrer leaves, and other origins may
- * not embed its responses (CORP same-origin). HSTS is left on helmet's default; it only takes effect over HTTPS.
+ * helmet's headers, chosen for a JSON API that serves no documents (OWASP REST Security Cheat Sheet): no content may
+ * load or frame it (CSP `default-src 'none'; frame-ancestors 'none'`, X-Frame-Options DENY), no sniffing, no referrer
+ * leaves, other origins may not embed its responses (CORP/COOP same-origin), HSTS (helmet's default; effective over
+ * HTTPS only). Off: the headers that only concern HTML documents in old browsers (X-XSS-Protection,
+ * X-Download-Options, X-DNS-Prefetch-Control, X-Permitted-Cross-Domain-Policies, Origin-Agent-Cluster). Every header
+ * costs about 1 µs of server CPU per response (measured: helmet's full set 10–14 µs over minimal Koa's 46–50 µs on
+ * the cached ranking, whether set by koa-helmet or from a precomputed list), so the ones that protect nothing here go.
  */
 const OPTIONS: Readonly<HelmetOptions> = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   frameguard: { action: 'deny' },
   referrerPolicy: { policy: 'no-referrer' },
   crossOriginResourcePolicy: { policy: 'same-origin' },
+  xXssProtection: false,
+  xDownloadOptions: false,
+  xDnsPrefetchControl: false,
+  xPermittedCrossDomainPolicies: false,
+  originAgentCluster: false,
 };
 
 /** Responses are personal or change by the second: nothing stores them unless a route says otherwise (the ranking). */
