@@ -6,6 +6,7 @@ export const METRICS = {
   httpDuration: 'http_server_request_duration_seconds',
   httpActive: 'http_server_active_requests',
   rateLimited: 'http_server_rate_limited_total',
+  parserRejected: 'http_server_parser_rejected_total',
   rateLimitSetting: 'rate_limit_requests_per_second',
   cacheRequests: 'cache_requests_total',
   dbQueryDuration: 'db_query_duration_seconds',

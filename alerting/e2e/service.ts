@@ -1,14 +1,8 @@
 import type http from 'node:http';
-import { createApp } from '../../service/src/app';
-import { loadConfig } from '../../service/src/config';
-import { createDatabase } from '../../service/src/infra/database';
-import { connectInBackground, createRedis } from '../../service/src/infra/redis';
-import { close, listen } from '../../service/src/lib/http-server';
-import { createLogger } from '../../service/src/lib/logger';
-import { createRequestContextStorage } from '../../service/src/lib/request-context';
-import { createDrills } from '../../service/src/ops/drills';
-import { createMetrics } from '../../service/src/telemetry/metrics';
 import { Writable } from 'node:stream';
+import { createService } from '../../service/src/app';
+import { loadConfig } from '../../service/src/config';
+import { close, listen } from '../../service/src/lib/http-server';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 
@@ -26,23 +20,18 @@ export async function startService(options: { databaseUrl: string; redisUrl: str
     SHUTDOWN_DRAIN_MS: '0',
     LOG_LEVEL: 'warn',
   });
-  const requestContext = createRequestContextStorage();
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const logger = createLogger({ level: config.log.level, requestContext, stream: quiet });
-  const metrics = createMetrics();
-  const drills = createDrills(metrics, logger, true);
-  const db = createDatabase(config.database, metrics, drills);
-  const redis = createRedis(config.redis, metrics, logger);
-  connectInBackground(redis, logger);
-  const app = createApp({ config, db, redis, metrics, logger, requestContext, drills });
-  const databaseCheck = setInterval(() => void app.checkDatabase(), 2_000);
+  const app = createService(config, { logStream: quiet, databaseCheckIntervalMs: 2_000 });
   let servers: http.Server[] = [];
 
   const service = {
     api: `http://127.0.0.1:${options.apiPort}`,
     ops: `http://127.0.0.1:${options.opsPort}`,
     async up() {
-      servers = [await listen(app.api, options.apiPort, '127.0.0.1'), await listen(app.ops, options.opsPort, '127.0.0.1')];
+      servers = [
+        await listen(app.api, options.apiPort, '127.0.0.1', app.apiEdge),
+        await listen(app.ops, options.opsPort, '127.0.0.1', app.opsEdge),
+      ];
     },
     /** The process stays, its ports stop answering: to Prometheus and shoppers the service is down. */
     async down() {
@@ -59,10 +48,8 @@ export async function startService(options: { databaseUrl: string; redisUrl: str
       return response.json();
     },
     async close() {
-      clearInterval(databaseCheck);
       await service.down();
-      await redis.close().catch(() => redis.destroy());
-      await db.close();
+      await app.close();
     },
   };
   await service.up();

@@ -10,6 +10,8 @@ export const TARGETS = {
   incidentLatencyMs: THRESHOLDS.latencySeconds * 1000,
   /** Cached popular throughput as a fraction of a bare node:http server sending the same bytes. */
   ceilingFraction: 0.6,
+  /** Cached popular throughput through the service as a fraction of a minimal Koa app sending the same bytes (issue 13). */
+  minimalKoaFraction: 0.85,
   /** Throughput lost to metrics and default logging, against the same service with them off. */
   instrumentationLoss: 0.05,
   /** p99 of popular when every request misses the cache and reads the rollup. */
@@ -80,6 +82,7 @@ export const PORTS = {
   serviceShortTtl: { api: 4791, ops: 4792 },
   withoutRollup: { api: 4751, ops: 4752 },
   ceiling: 4761,
+  minimalKoa: 4765,
   peer: 4771,
 } as const;
 

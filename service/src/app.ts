@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CACHES } from '../../contract/queries';
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -13,55 +14,80 @@ import { registerProductRoutes } from './components/products/routes';
 import { createUserRepository } from './components/users/repository';
 import { registerUserRoutes } from './components/users/routes';
 import { createJsonCache } from './infra/cache';
-import type { Database } from './infra/database';
-import type { RedisClient } from './infra/redis';
+import { createDatabase, type Database } from './infra/database';
+import { connectInBackground, createRedis, type RedisClient } from './infra/redis';
 import { AppError } from './lib/app-error';
 import { errorHandler } from './lib/http/error-handler';
 import { requestId } from './lib/http/request-id';
 import { securityHeaders } from './lib/http/security-headers';
-import { createRequestRecorder, requestTelemetry } from './lib/http/telemetry';
-import { createHotPath } from './lib/http/hot-path';
-import type { Logger } from './lib/logger';
-import type { RequestContextStorage } from './lib/request-context';
-import type { Metrics } from './telemetry/metrics';
-import { registerAdminRoutes } from './ops/admin-routes';
-import type { Drills } from './ops/drills';
+import { createLogger, type Logger } from './lib/logger';
+import { createRequestContextStorage } from './lib/request-context';
+import { createMetrics, type Metrics } from './telemetry/metrics';
+import { requestTelemetry } from './telemetry/http';
+import { registerAdminRoutes } from './components/incident-controls/admin-routes';
+import { createDrills } from './components/incident-controls/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
-import { createRateLimiter } from './ops/rate-limiter';
-import { incidentControls } from './lib/http/incident-controls';
+import { createRateLimiter } from './components/incident-controls/rate-limiter';
+import { drillFailures, trafficLimit } from './components/incident-controls/middleware';
+import { declaresTooLarge } from './lib/http/json-body';
+import { createServerEdge, type ServerEdge } from './lib/http/server-edge';
 
-export interface AppDeps {
+/** What a caller may swap in the service it gets; everything else is wired as in production. */
+export interface ServiceOverrides {
+  /** Where the JSON log lines go (default: stdout). */
+  logStream?: NodeJS.WritableStream;
+  /** Wraps the database before the service uses it (the bench swaps one query). */
+  db?: (db: Database) => Database;
+  /** Wraps the metrics before the service uses them (the bench switches instrumentation off). */
+  metrics?: (metrics: Metrics) => Metrics;
+  /** How often db_up is refreshed between readiness probes, in ms (default 5,000). */
+  databaseCheckIntervalMs?: number;
+}
+
+export interface Service {
+  /** The public API's request listener: one Koa middleware chain. */
+  api: RequestListener;
+  /** The operators' port: metrics, probes and, with an admin token, the incident controls' admin routes. */
+  ops: RequestListener;
+  /** What the public API's server answers before the app (parser rejections, 100-continue): pass to listen(). */
+  apiEdge: ServerEdge;
+  opsEdge: ServerEdge;
+  readiness: Readiness;
+  checkDatabase: DatabaseCheck;
   config: Config;
   db: Database;
   redis: RedisClient;
   metrics: Metrics;
   logger: Logger;
-  requestContext: RequestContextStorage;
-  /** Incident drills; the database was created with them so drilled queries slow down for real. */
-  drills: Drills;
+  /** Resolves true once Redis is connected, false after `timeoutMs` without it (the service runs without Redis). */
+  redisReady(timeoutMs: number): Promise<boolean>;
+  /** Stops the periodic database check and closes Redis and PostgreSQL. The caller closes its servers first. */
+  close(): Promise<void>;
 }
 
-export interface App {
-  /** The public API's request listener: the hot path in front of Koa. */
-  api: RequestListener;
-  ops: RequestListener;
-  readiness: Readiness;
-  checkDatabase: DatabaseCheck;
-}
+/**
+ * The one place the service is assembled, from a validated config (loadConfig) and optional overrides: main.ts,
+ * the tests, the e2e suite and the benchmark all call it. It never listens: main.ts (and the test harnesses) do.
+ * Redis connects in the background; the service serves from PostgreSQL until it is there.
+ */
+export function createService(config: Config, overrides: ServiceOverrides = {}): Service {
+  const requestContext = createRequestContextStorage();
+  const logger = createLogger({ level: config.log.level, requestContext, stream: overrides.logStream });
+  const metrics = (overrides.metrics ?? ((m) => m))(createMetrics());
+  const drills = createDrills(metrics, logger, config.admin.faultsEnabled);
+  const db = (overrides.db ?? ((d) => d))(createDatabase(config.database, metrics, drills));
+  const redis = createRedis(config.redis, metrics, logger);
+  connectInBackground(redis, logger);
 
-/** Wires the service by hand from its dependencies. It never listens: main.ts and the tests do that. */
-export function createApp(deps: AppDeps): App {
-  const { config, db, redis, metrics, logger, requestContext, drills } = deps;
   const readiness: Readiness = { accepting: true };
   const rateLimiter = createRateLimiter(metrics, logger);
-
   const orders = createOrderRepository(db);
   const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };
   const router = new Router();
-  router.use(incidentControls(rateLimiter, drills, metrics));
+  router.use(drillFailures(drills));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
-  const hotRoutes = registerOrderRoutes(router, {
+  registerOrderRoutes(router, {
     placeOrder: createPlaceOrder(useCaseDeps),
     cancelOrder: createCancelOrder(useCaseDeps),
     queries: createOrderQueries({
@@ -85,10 +111,19 @@ export function createApp(deps: AppDeps): App {
     if (!readiness.accepting) ctx.set('Connection', 'close');
     return next();
   });
-  const recorder = createRequestRecorder(metrics, logger, config.http.slowRequestMs, drills);
-  api.use(requestTelemetry(recorder, metrics));
+  api.use(requestTelemetry({ metrics, logger, slowRequestMs: config.http.slowRequestMs, activeDrills: drills.active }));
   api.use(securityHeaders());
   api.use(errorHandler(logger));
+  api.use(trafficLimit(rateLimiter, router, metrics));
+  api.use((ctx, next) => {
+    // A declared body larger than any route takes is refused before a byte of it is read, and the connection closed
+    // (the client is still sending it).
+    if (declaresTooLarge(ctx.req.headers)) {
+      ctx.set('Connection', 'close');
+      throw new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than any route accepts');
+    }
+    return next();
+  });
   api.use(router.routes());
   api.use(
     router.allowedMethods({
@@ -113,11 +148,33 @@ export function createApp(deps: AppDeps): App {
       ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, timeline: { db, logger } })
       : undefined,
   });
-  const hotPath = createHotPath({
-    routes: hotRoutes,
-    fallback: api.callback(),
-    open: () => readiness.accepting && !rateLimiter.isOn() && !drills.anyActive(),
-    recorder,
-  });
-  return { api: hotPath, ops: ops.callback(), readiness, checkDatabase };
+  // Keeps db_up current between readiness probes, for the database alert.
+  const databaseCheck = setInterval(() => void checkDatabase(), overrides.databaseCheckIntervalMs ?? 5_000);
+  databaseCheck.unref();
+
+  const apiListener = api.callback();
+  const opsListener = ops.callback();
+  return {
+    api: apiListener,
+    ops: opsListener,
+    apiEdge: createServerEdge({ handler: apiListener, logger, onRejected: (status) => metrics.parserRejected.labels(String(status)).inc() }),
+    opsEdge: createServerEdge({ handler: opsListener, logger }),
+    readiness,
+    checkDatabase,
+    config,
+    db,
+    redis,
+    metrics,
+    logger,
+    async redisReady(timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      while (!redis.isReady && performance.now() < deadline) await sleep(20);
+      return redis.isReady;
+    },
+    async close() {
+      clearInterval(databaseCheck);
+      if (redis.isOpen) await redis.close().catch(() => redis.destroy());
+      await db.close();
+    },
+  };
 }

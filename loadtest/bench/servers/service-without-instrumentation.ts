@@ -1,5 +1,5 @@
 import type { Metrics } from '../../../service/src/telemetry/metrics';
-import { runAlteredService } from './wire-service';
+import { run } from '../../../service/src/main';
 
 const noObserver = { observe: () => undefined };
 const noCounter = { inc: () => undefined };
@@ -9,10 +9,10 @@ const noCounter = { inc: () => undefined };
  * flight and cache look-ups record nothing — run with LOG_LEVEL=error by the bench. The service has no such switch
  * (it always measures); this is the "off" side of the instrumentation comparison (#3).
  */
-runAlteredService('service without instrumentation', {
+run({
   metrics: (metrics): Metrics => ({
     ...metrics,
-    httpDuration: { labels: () => noObserver } as unknown as Metrics['httpDuration'],
+    httpDuration: { labels: () => noObserver, observe: () => undefined } as unknown as Metrics['httpDuration'],
     httpActive: { inc: () => undefined, dec: () => undefined } as unknown as Metrics['httpActive'],
     cacheRequests: { labels: () => noCounter } as unknown as Metrics['cacheRequests'],
   }),

@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { POPULAR_PRODUCTS_FROM_ORDERS_SQL } from '../../../service/src/components/orders/repository';
 import type { Bind, Database } from '../../../service/src/infra/database';
-import { runAlteredService } from './wire-service';
+import { run } from '../../../service/src/main';
 
 /**
  * Bench only: the real service, except that its `popular_products` query
@@ -20,7 +20,7 @@ export const POPULAR_WITHOUT_ROLLUP_SQL = `
     LEFT JOIN (ranked r JOIN products p ON p.id = r.product_id) ON true
    ORDER BY r.quantity DESC NULLS LAST, r.product_id`;
 
-runAlteredService('service without the rollup', {
+run({
   db: (db): Database => ({
     ...db,
     query: <Row>(name: string, sql: string, bind?: Bind, transaction?: Transaction) =>

@@ -1,29 +1,41 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../telemetry/metrics';
 import type { RedisClient } from './redis';
 
-export interface JsonCache {
+/** A serialized JSON value as the cache holds it: the bytes to send and what HTTP caching needs to know of them. */
+export interface CachedJson {
+  bytes: Buffer;
+  /** Strong entity tag of `bytes` (RFC 9110 §8.8.3, quoted), computed once when the entry is made. */
+  etag: string;
   /**
-   * Cache-aside read of a serialized JSON value, as bytes ready to send. Looks in this process's memory, then in
-   * Redis, then runs `load`. Concurrent misses of one key share a single `load` (single flight), so an expiry under
-   * load costs one database aggregate. Redis failures fall through to `load`.
+   * performance.now() (ms) at which the shared (Redis) copy expires, or undefined when the value was not cached at all
+   * (the cache-bypass drill).
    */
-  getOrLoad(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<Buffer>;
-  /** The value if this process has it in memory and it has not expired (counted as a hit), else undefined. */
-  peek(key: string): Buffer | undefined;
+  expiresAt: number | undefined;
 }
 
-interface Remembered {
-  bytes: Buffer;
-  /** performance.now() at which the Redis copy expires too. */
-  expiresAt: number;
+export interface JsonCache {
+  /**
+   * Cache-aside read of a serialized JSON value. Looks in this process's memory, then in Redis, then runs `load`.
+   * Concurrent misses of one key share a single `load` (single flight), so an expiry under load costs one database
+   * aggregate. Redis failures fall through to `load`.
+   */
+  getOrLoad(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<CachedJson>;
 }
+
+/** A strong ETag for a byte string: a quoted SHA-1 of the bytes, base64url (27 characters inside the quotes). */
+export function entityTag(bytes: Buffer): string {
+  return `"${createHash('sha1').update(bytes).digest('base64url')}"`;
+}
+
+const entry = (bytes: Buffer, expiresAt: number | undefined): CachedJson => ({ bytes, etag: entityTag(bytes), expiresAt });
 
 /**
  * Two tiers. Redis is shared by every instance; this process keeps what it read or computed in memory until the
  * moment the Redis copy expires (the remaining TTL is read with the value), so whichever tier serves a value, it
- * is never older than one TTL. A hit in memory costs no round trip, which is what lets the hot path run close to
- * a bare HTTP server, and keeps serving through a Redis outage until that expiry.
+ * is never older than one TTL. A hit in memory costs no round trip, and keeps serving through a Redis outage until
+ * that expiry. Each entry carries its ETag and expiry, so HTTP caches downstream can hold it exactly as long.
  */
 export function createJsonCache(
   name: string,
@@ -33,22 +45,22 @@ export function createJsonCache(
   logger: Logger,
 ): JsonCache {
   /** Loads in progress, by key: concurrent misses wait for the same one. */
-  const flights = new Map<string, Promise<Buffer>>();
-  const memory = new Map<string, Remembered>();
+  const flights = new Map<string, Promise<CachedJson>>();
+  const memory = new Map<string, CachedJson>();
   const maxRememberedKeys = options.maxRememberedKeys ?? 1_000;
   const hit = metrics.cacheRequests.labels(name, 'hit');
   const miss = metrics.cacheRequests.labels(name, 'miss');
   const failed = metrics.cacheRequests.labels(name, 'error');
 
-  function remember(key: string, bytes: Buffer, ttlMs: number): void {
-    if (ttlMs <= 0) return;
+  function remember(key: string, value: CachedJson): void {
+    if (value.expiresAt === undefined || value.expiresAt <= performance.now()) return;
     if (memory.size >= maxRememberedKeys && !memory.has(key)) {
       const now = performance.now();
-      for (const [k, entry] of memory) if (entry.expiresAt <= now) memory.delete(k);
+      for (const [k, remembered] of memory) if (remembered.expiresAt! <= now) memory.delete(k);
       // Still full of live entries: forget the oldest one.
       if (memory.size >= maxRememberedKeys) memory.delete(memory.keys().next().value!);
     }
-    memory.set(key, { bytes, expiresAt: performance.now() + ttlMs });
+    memory.set(key, value);
   }
 
   /**
@@ -75,47 +87,43 @@ export function createJsonCache(
     }
   }
 
-  function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<Buffer> {
-    const flight = load().then((json) => Buffer.from(json));
+  function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<CachedJson> {
+    const flight = load().then((json) => entry(Buffer.from(json), performance.now() + ttlSeconds * 1000));
     flights.set(key, flight);
     // Memory has the value before any waiter resumes, so a request arriving after the load finds it there; Redis
     // gets it in the background (a failed write only means another instance loads again).
     flight
-      .then((bytes) => {
-        remember(key, bytes, ttlSeconds * 1000);
-        void bounded('SET', () => redis.set(key, bytes, { expiration: { type: 'EX', value: ttlSeconds } }));
+      .then((value) => {
+        remember(key, value);
+        void bounded('SET', () => redis.set(key, value.bytes, { expiration: { type: 'EX', value: ttlSeconds } }));
       })
       .catch(() => undefined)
       .finally(() => flights.delete(key));
     return flight;
   }
 
-  function inMemory(key: string): Buffer | undefined {
+  function inMemory(key: string): CachedJson | undefined {
     const remembered = memory.get(key);
     if (!remembered) return undefined;
-    if (remembered.expiresAt <= performance.now()) {
+    if (remembered.expiresAt! <= performance.now()) {
       memory.delete(key);
       return undefined;
     }
-    return remembered.bytes;
-  }
-
-  function peek(key: string): Buffer | undefined {
-    const bytes = inMemory(key);
-    if (bytes) hit.inc();
-    return bytes;
+    return remembered;
   }
 
   return {
-    peek: (key) => (options.bypass?.() ? undefined : peek(key)),
     async getOrLoad(key, ttlSeconds, load) {
       if (options.bypass?.()) {
         // Caching "not applied" (a drill): every request computes the value, as before the cache existed.
         miss.inc();
-        return Buffer.from(await load());
+        return entry(Buffer.from(await load()), undefined);
       }
-      const remembered = peek(key);
-      if (remembered) return remembered;
+      const remembered = inMemory(key);
+      if (remembered) {
+        hit.inc();
+        return remembered;
+      }
       const flight = flights.get(key);
       if (flight) {
         miss.inc();
@@ -125,9 +133,9 @@ export function createJsonCache(
       const cached = await bounded('GET', () => Promise.all([redis.get(key), redis.pTTL(key)]));
       if (cached && typeof cached[0] === 'string') {
         hit.inc();
-        const bytes = Buffer.from(cached[0]);
-        remember(key, bytes, cached[1]);
-        return bytes;
+        const value = entry(Buffer.from(cached[0]), performance.now() + cached[1]);
+        remember(key, value);
+        return value;
       }
       if (cached) miss.inc();
       // While this request waited for Redis, another may have loaded the value (it is in memory) or be loading it.

@@ -1,45 +1,23 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-
-/**
- * Requests Node's HTTP parser rejects before the app sees them (oversized headers, malformed request lines) still
- * get the contract's JSON error body instead of an empty reply.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket) {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    error: {
-      code: tooLarge ? 'HEADERS_TOO_LARGE' : 'VALIDATION_FAILED',
-      message: tooLarge ? 'Request line and headers are too large' : 'Malformed HTTP request',
-      details: [],
-    },
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
+import type { AddressInfo } from 'node:net';
+import type { ServerEdge } from './http/server-edge';
 
 /** Per server: true once `close()` has begun draining it. */
 const drains = new WeakMap<http.Server, { active: boolean }>();
 
 /**
- * Listens on `port` (0 for an ephemeral one). Every response of the returned server goes through `writeHead` of the
+ * Listens on `port` (0 for an ephemeral one); `edge` (createServerEdge) answers what Node's parser rejects and
+ * `Expect: 100-continue`. Every response of the returned server goes through `writeHead` of the
  * class below, so once `close()` has begun draining it, a response still being computed when the drain began (or one
  * to a request that arrives on a kept-alive connection afterwards) is sent with `Connection: close`, and Node ends
  * that connection as soon as the response is written. Without this, a keep-alive connection whose request began
  * before the drain and finished after `server.close()` stayed open, idle, until the client or the 65 s keep-alive
  * timeout closed it, and `close()` waited for it until its own timeout (issue 11, kind 9).
  */
-export async function listen(handler: http.RequestListener, port: number, host?: string): Promise<http.Server> {
+export async function listen(handler: http.RequestListener, port: number, host?: string, edge?: ServerEdge): Promise<http.Server> {
   const drain = { active: false };
   class DrainAwareResponse extends http.ServerResponse {
-    // Every response passes here: Node calls it from end() when the app did not (Koa); the hot path calls it itself.
+    // Every response passes here: Node calls it from end() when the app did not (Koa does not).
     override writeHead(statusCode: number, ...rest: unknown[]): this {
       if (drain.active && !this.headersSent) this.setHeader('Connection', 'close');
       http.ServerResponse.prototype.writeHead.apply(this, [statusCode, ...rest] as never);
@@ -48,7 +26,10 @@ export async function listen(handler: http.RequestListener, port: number, host?:
   }
   const server = http.createServer({ ServerResponse: DrainAwareResponse }, handler);
   drains.set(server, drain);
-  server.on('clientError', answerClientError);
+  if (edge) {
+    server.on('clientError', edge.clientError);
+    server.on('checkContinue', edge.checkContinue);
+  }
   // Longer than a typical load balancer's idle timeout, so the balancer closes idle connections first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BoundHistogram } from './bound-histogram';
 import { DB_QUERY_BUCKETS_SECONDS, HTTP_DURATION_BUCKETS_SECONDS } from '../../../contract/slo';
 import { DB_ERROR_KINDS, LABELS, METRICS } from '../../../contract/metrics';
 
@@ -12,18 +11,28 @@ export type CacheResult = 'hit' | 'miss' | 'error';
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named *_total break the exposition format's conventions (promtool check metrics); their per-type
+  // siblings (nodejs_active_handles{type} …) carry the same information.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
 
-  // Observed on every request, including those answered from memory: a histogram bound per label set.
-  const httpDuration = new BoundHistogram(
-    METRICS.httpDuration,
-    'Duration of HTTP requests served by the public API, by route template and response status.',
-    ['http_request_method', 'http_route', 'http_response_status_code'],
-    HTTP_DURATION_BUCKETS_SECONDS,
-    registry,
-  );
+  const httpDuration = new Histogram({
+    name: METRICS.httpDuration,
+    help: 'Duration of HTTP requests served by the public API, by route template and response status.',
+    labelNames: [LABELS.method, LABELS.route, LABELS.status] as const,
+    buckets: HTTP_DURATION_BUCKETS_SECONDS,
+    registers: [registry],
+  });
   const httpActive = new Gauge({
     name: METRICS.httpActive,
     help: 'HTTP requests of the public API in flight.',
+    registers: [registry],
+  });
+  const parserRejected = new Counter({
+    name: METRICS.parserRejected,
+    help: "Requests to the public API that Node's HTTP parser rejected before the app saw them (400 malformed, 431 headers too large), by status.",
+    labelNames: [LABELS.status] as const,
     registers: [registry],
   });
   const cacheRequests = new Counter({
@@ -110,6 +119,7 @@ export function createMetrics() {
     rateLimitedRequests,
     httpDuration,
     httpActive,
+    parserRejected,
     cacheRequests,
     dbQueryDuration,
     dbPoolConnections,

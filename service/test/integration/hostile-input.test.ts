@@ -9,10 +9,16 @@
  * normalisation of `..`, `%2F` or `%00`, raw JSON text so `__proto__` is an own key, chunked bodies.
  */
 import http from 'node:http';
+import net from 'node:net';
+import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import fc from 'fast-check';
+import { RATE_LIMIT_BOUNDS, RETRY_AFTER_MAX_SECONDS } from '../../src/components/incident-controls/rate-limiter';
+import { MAX_ECHOED_CHARS } from '../../src/lib/text';
 import { useTestApp } from '../support/test-app';
 
-const t = useTestApp();
+const ADMIN_TOKEN = 'hostile-admin-token-0123456789';
+// A correctness suite: a generous pool wait, so a loaded CI machine's slow first connection is not a failure here.
+const t = useTestApp({ ADMIN_TOKEN, DB_POOL_ACQUIRE_TIMEOUT_MS: '5000' });
 
 const BODY_LIMIT = 16 * 1024;
 const MAX_CHARGE = 10_000_000;
@@ -425,7 +431,8 @@ const onlyKeys = (o: Record<string, unknown>, keys: string[]) => Object.keys(o).
 function parse(text: string): { ok: boolean; value: unknown } {
   if (text.trim() === '') return { ok: true, value: undefined };
   try {
-    return { ok: true, value: JSON.parse(text) };
+    // RFC 8259 §8.1: a parser may ignore a leading byte order mark; the service's (iconv-lite's UTF-8 decoder) does.
+    return { ok: true, value: JSON.parse(text.replace(/^\uFEFF/, '')) };
   } catch {
     return { ok: false, value: undefined };
   }
@@ -514,8 +521,11 @@ function orderAnswer(body: unknown): Expected {
 
 /** POST /api/orders: the Idempotency-Key header is checked before the body is read. */
 function expectedOrder(key: string | undefined, ct: ContentType, text: string, chunked = false): Expected[] {
+  // A declared body too large for any route is refused before anything else is looked at.
+  if (!chunked && Buffer.byteLength(text) > BODY_LIMIT) return [TOO_LARGE];
+  // A present key, even empty, must be 1-128 visible characters once the optional whitespace around it is stripped.
   const trimmed = key?.replace(/^[ \t]+|[ \t]+$/g, '');
-  if (trimmed && !/^[\x21-\x7e]{1,128}$/.test(trimmed)) return [invalid('headers.Idempotency-Key')];
+  if (trimmed !== undefined && !/^[\x21-\x7e]{1,128}$/.test(trimmed)) return [invalid('headers.Idempotency-Key')];
   return bodyAnswers(ct, text, orderAnswer, chunked);
 }
 
@@ -727,6 +737,197 @@ describe('hostile input never gets a 5xx, always gets the documented error body,
       expectAnswer(reply, invalid('body'), what);
       expectNoPrototypePollution(what);
       await expectDatabaseUnchanged(what);
+    });
+  });
+});
+
+/** Every byte of an answer is printable ASCII (JSON escapes the rest): nothing binary is echoed. */
+function expectPrintable(reply: Reply, what: string): void {
+  if (!/^[\x20-\x7e]*$/.test(reply.text)) throw new Error(`an answer carried non-printable bytes: ${describeCase(what, reply)}`);
+}
+
+/** Raw bytes over one socket; resolves with everything the server sent once it closes (or after `waitMs`). */
+function rawExchange(text: string, waitMs = 5_000): Promise<{ reply: string; closed: boolean }> {
+  const base = new URL(t.app.api);
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const socket = net.connect(Number(base.port), base.hostname, () => socket.write(text));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ reply, closed: false });
+    }, waitMs);
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ reply, closed: true });
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('hostile input at the HTTP edge (issue 11): headers, encodings, lengths', () => {
+  const opsUrl = (path: string) => `${t.app.ops}${path}`;
+  const admin = (method: string, path: string, authorization: string, json?: unknown) =>
+    fetch(opsUrl(path), {
+      method,
+      headers: { authorization, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+  afterEach(() => admin('DELETE', '/admin/rate-limit', `Bearer ${ADMIN_TOKEN}`));
+
+  test('encodings: an unsupported Content-Encoding or charset is 415 UNSUPPORTED_MEDIA_TYPE, and nothing binary is echoed', async () => {
+    const json = '{"userId":1,"items":[{"productId":1,"quantity":1}]}';
+    const encoded = { gzip: gzipSync(json), 'x-gzip': gzipSync(json), deflate: deflateSync(json), br: brotliCompressSync(json) } as const;
+    const encoding = fc.oneof(
+      fc.constantFrom('gzip', 'x-gzip', 'deflate', 'br', 'GZIP', 'gzip, identity', 'compress', 'zstd', 'identity, gzip'),
+      fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/).filter((e) => e !== 'identity'),
+    );
+    const charset = fc.oneof(
+      fc.constantFrom('utf-16', 'UTF-16LE', 'iso-8859-1', 'latin1', 'us-ascii', 'windows-1252', 'utf-32', '"utf-16"', 'utf8'),
+      fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/).filter((c) => c !== 'utf-8'),
+    );
+    const cases = fc.oneof(
+      fc.record({ kind: fc.constant('encoding' as const), value: encoding, route: fc.constantFrom('orders', 'charge') }),
+      fc.record({ kind: fc.constant('charset' as const), value: charset, route: fc.constantFrom('orders', 'charge') }),
+    );
+    await run(cases, 120, async ({ kind, value, route }) => {
+      const body: Buffer = kind === 'encoding' ? (encoded as Record<string, Buffer>)[value.split(',')[0]!.trim().toLowerCase()] ?? gzipSync(json) : Buffer.from(json);
+      const headers: Record<string, string> =
+        kind === 'encoding' ? { 'content-type': 'application/json', 'content-encoding': value } : { 'content-type': `application/json; charset=${value}` };
+      const url = route === 'orders' ? '/api/orders' : `/api/users/${[...state.users][0]}/balance/charge`;
+      const reply = await send('POST', url, { headers, body });
+      const what = `POST ${url} ${kind}=${value}`;
+      expectAnswer(reply, UNSUPPORTED, what);
+      expectPrintable(reply, what);
+      await expectDatabaseUnchanged(what);
+    });
+  });
+
+  test('encodings: binary bodies declared as JSON are 400 "not valid JSON", never echoed', async () => {
+    await run(fc.uint8Array({ minLength: 1, maxLength: 2_000 }), 100, async (bytes) => {
+      const body = Buffer.from(bytes);
+      const reply = await send('POST', '/api/orders', { headers: { 'content-type': 'application/json' }, body });
+      const what = `POST /api/orders with ${body.length} binary bytes ${body.subarray(0, 16).toString('hex')}`;
+      if (reply.status !== 400) throw new Error(`expected 400: ${describeCase(what, reply)}`);
+      expectPrintable(reply, what);
+      await expectDatabaseUnchanged(what);
+    });
+  });
+
+  test('lengths: a client-controlled string is bounded wherever it is echoed: error body and log line', async () => {
+    const long = (min: number, max: number) => fc.integer({ min, max }).map((n) => 'a'.repeat(n));
+    const cases = fc.oneof(
+      long(300, 15_000).map((segment) => ({ what: 'path', path: `/${segment}`, headers: {} as Record<string, string> })),
+      long(300, 6_000).map((key) => ({ what: 'query key', path: `/api/products?${key}=1`, headers: {} as Record<string, string> })),
+      long(300, 6_000).map((key) => ({ what: 'body key', path: '/api/orders', headers: { 'content-type': 'application/json' }, body: `{"${key}":1}` })),
+      long(129, 6_000).map((key) => ({ what: 'Idempotency-Key', path: '/api/orders', headers: { 'idempotency-key': key } as Record<string, string> })),
+    );
+    await run(cases, 60, async (c) => {
+      const requestId = `bounded-${cases}-${Math.random().toString(36).slice(2)}`;
+      const reply = await send(c.path.startsWith('/api/orders') ? 'POST' : 'GET', c.path, { headers: { ...c.headers, 'x-request-id': requestId }, body: (c as { body?: string }).body });
+      const what = `${c.what} of ${c.path.length + ((c as { body?: string }).body?.length ?? 0)} chars`;
+      if (reply.status < 400 || reply.status >= 500) throw new Error(`expected a 4xx: ${describeCase(what, reply)}`);
+      // The error body: message and every field within the bound (plus the truncation marker).
+      const { message, details } = reply.body.error as { message: string; details: { field?: string; message: string }[] };
+      const limit = MAX_ECHOED_CHARS * 2 + 64;
+      for (const text of [message, ...details.flatMap((d) => [d.field ?? '', d.message])]) {
+        if (text.length > limit) throw new Error(`an error text of ${text.length} chars: ${describeCase(what, reply)}`);
+      }
+      const lines = t.app.logs.filter((line) => line.requestId === requestId);
+      for (const line of lines) {
+        const size = JSON.stringify(line).length;
+        if (size > 1_500) throw new Error(`a log line of ${size} chars for ${what}`);
+      }
+    });
+  });
+
+  test('headers: the Bearer scheme is case-insensitive with one or more spaces (RFC 9110 §11.1); anything else is 401', async () => {
+    const scheme = fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }).map((upper) => [...'bearer'].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+    const good = fc.oneof(
+      fc.constant(`bearer ${ADMIN_TOKEN}`), // the issue's example
+      fc.tuple(scheme, fc.integer({ min: 1, max: 3 })).map(([s, n]) => `${s}${' '.repeat(n)}${ADMIN_TOKEN}`),
+    );
+    const bad = fc.oneof(
+      fc.constantFrom('', 'Bearer', `Bearer${ADMIN_TOKEN}`, `Basic ${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN}x`, `Bearer x${ADMIN_TOKEN}`, `Bearer\t${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN} extra`, `Bearerr ${ADMIN_TOKEN}`),
+      scheme.map((s) => `${s} wrong-token-0123456789abcdef`),
+    );
+    await run(fc.oneof(good.map((h) => ({ h, ok: true })), bad.map((h) => ({ h, ok: false }))), 80, async ({ h, ok: allowed }) => {
+      const response = await admin('GET', '/admin/rate-limit', h);
+      const body = (await response.json()) as { error?: { code: string } };
+      if (allowed ? response.status !== 200 : response.status !== 401 || body.error?.code !== 'UNAUTHORIZED') {
+        throw new Error(`Authorization: ${JSON.stringify(h)} -> ${response.status} ${JSON.stringify(body)}`);
+      }
+    });
+  });
+
+  test('admin numeric inputs: 400 outside the documented bounds (limit unchanged); inside, Retry-After is a whole number of seconds up to the ceiling', async () => {
+    const { requestsPerSecond: rps, burst } = RATE_LIMIT_BOUNDS;
+    const outside = fc.oneof(
+      fc.record({ requestsPerSecond: fc.oneof(fc.constantFrom(5e-324, 0, -1, 1e308, rps.min / 2, rps.max * 2), fc.double({ max: rps.min, maxExcluded: true, noNaN: true })) }),
+      fc.record({ requestsPerSecond: fc.constant(1), burst: fc.oneof(fc.constantFrom(0, -1, 0.5, 1e308, burst.max + 1), fc.double({ min: burst.max, minExcluded: true, noNaN: true })) }),
+    );
+    const inside = fc.record({
+      // Slow enough that the bucket cannot refill while this test empties it (every limit: rate-limiter.test.ts).
+      requestsPerSecond: fc.oneof(fc.constantFrom(rps.min, 0.5, 1), fc.double({ min: rps.min, max: 5, noNaN: true })),
+      burst: fc.integer({ min: burst.min, max: 3 }),
+    });
+    await run(outside, 60, async (body) => {
+      const response = await admin('PUT', '/admin/rate-limit', `Bearer ${ADMIN_TOKEN}`, body);
+      const current = (await (await admin('GET', '/admin/rate-limit', `Bearer ${ADMIN_TOKEN}`)).json()) as { rateLimit: unknown };
+      if (response.status !== 400 || current.rateLimit !== null) throw new Error(`${JSON.stringify(body)} -> ${response.status}, limit now ${JSON.stringify(current)}`);
+    });
+    await run(inside, 40, async (body) => {
+      const set = await admin('PUT', '/admin/rate-limit', `Bearer ${ADMIN_TOKEN}`, body);
+      if (set.status !== 200) throw new Error(`${JSON.stringify(body)} -> ${set.status}`);
+      // Empty the bucket, then look at the refusal.
+      let refused: Reply | undefined;
+      for (let i = 0; i < body.burst + 2 && !refused; i++) {
+        const reply = await send('GET', '/api/products');
+        if (reply.status === 429) refused = reply;
+      }
+      const retryAfter = String(refused?.headers['retry-after']);
+      if (!/^[1-9][0-9]*$/.test(retryAfter) || Number(retryAfter) > RETRY_AFTER_MAX_SECONDS) {
+        throw new Error(`${JSON.stringify(body)} -> Retry-After ${retryAfter}`);
+      }
+    });
+  });
+
+  test('lengths: a declared body too large is refused before it is read: no 100 Continue, 413 with Connection: close', async () => {
+    const declared = fc.oneof(fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 4 }), fc.constantFrom(104_857_600, 2 ** 40));
+    const shape = fc.record({
+      length: declared,
+      expect: fc.boolean(),
+      path: fc.constantFrom('/api/orders', '/api/users/1/balance/charge', '/api/products', '/nowhere'),
+    });
+    await run(shape, 30, async ({ length, expect: expectContinue, path }) => {
+      const head =
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n` +
+        `${expectContinue ? 'Expect: 100-continue\r\n' : ''}\r\n`;
+      // Headers only (and, without Expect, the first bytes): the server must answer and close without waiting for more.
+      const { reply, closed } = await rawExchange(expectContinue ? head : `${head}{"userId":1`);
+      const what = `POST ${path} Content-Length: ${length}${expectContinue ? ' with Expect: 100-continue' : ''}`;
+      if (!reply.startsWith('HTTP/1.1 413 ')) throw new Error(`expected 413 first: ${what}\n${reply.slice(0, 300)}`);
+      if (!/\r\nconnection: close\r\n/i.test(reply)) throw new Error(`413 without Connection: close: ${what}\n${reply.slice(0, 300)}`);
+      if (!closed) throw new Error(`the connection stayed open after 413: ${what}`);
+      if (!/\r\nx-request-id: /i.test(reply) || !/\r\nx-content-type-options: nosniff\r\n/i.test(reply)) throw new Error(`413 without request id or security headers: ${what}`);
+    });
+    // A body that fits still gets its 100 Continue.
+    const { reply } = await rawExchange('POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n', 1_000);
+    expect(reply.startsWith('HTTP/1.1 100 Continue\r\n')).toBe(true);
+  });
+
+  test('traffic limiting covers every public request: unknown paths and wrong methods get 429 too, without a log line each', async () => {
+    await admin('PUT', '/admin/rate-limit', `Bearer ${ADMIN_TOKEN}`, { requestsPerSecond: RATE_LIMIT_BOUNDS.requestsPerSecond.min, burst: 1 });
+    await send('GET', '/api/products'); // the one token
+    const anyRequest = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+      path: fc.oneof(fc.constantFrom('/', '/nowhere', '/api/products', '/api/orders/popular', '/wp-admin/x.php', '/api/orders/1/cancel'), fc.webPath().map((p) => p || '/')),
+    });
+    await run(anyRequest, 60, async ({ method, path }) => {
+      const logged = t.app.logs.length;
+      const reply = await send(method, path);
+      if (reply.status !== 429 || reply.body?.error?.code !== 'RATE_LIMITED') throw new Error(`expected 429: ${describeCase(`${method} ${path}`, reply)}`);
+      if (t.app.logs.length !== logged) throw new Error(`a refused request was logged: ${JSON.stringify(t.app.logs.slice(logged))}`);
     });
   });
 });

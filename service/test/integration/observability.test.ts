@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { get, request } from '../support/http';
 import { sample, scrape } from '../support/metrics';
@@ -42,6 +43,31 @@ describe('request metrics', () => {
     expect(wrongMethod.body.error.code).toBe('METHOD_NOT_ALLOWED');
     expect(duration(text, 'unmatched', '404')).toBe(1);
     expect(duration(text, 'unmatched', '405', 'DELETE')).toBe(1);
+  });
+
+  test('http_server_active_requests counts every request the API answers: cached, conditional, unknown, refused', async () => {
+    const inc = jest.spyOn(t.app.metrics.httpActive, 'inc');
+    const dec = jest.spyOn(t.app.metrics.httpActive, 'dec');
+    try {
+      const ranking = `${t.app.api}/api/orders/popular?days=2&limit=2`;
+      const computed = await get(ranking);
+      const answers = [
+        computed,
+        await get(ranking), // from memory
+        await get(ranking, { 'If-None-Match': computed.headers.get('etag')! }), // 304
+        await get(`${t.app.api}/nothing-here`),
+        await request('PUT', `${t.app.api}/api/orders/popular`),
+        await request('POST', `${t.app.api}/api/orders`, { body: 'x', headers: { 'content-type': 'text/plain' } }),
+      ];
+
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 304, 404, 405, 415]);
+      expect(inc).toHaveBeenCalledTimes(answers.length);
+      expect(dec).toHaveBeenCalledTimes(answers.length);
+      expect(sample(await scrape(t.app.ops), 'http_server_active_requests')).toBe(0);
+    } finally {
+      inc.mockRestore();
+      dec.mockRestore();
+    }
   });
 
   test('a server error is recorded as a 500 on its route and logged once with its stack and request id', async () => {
@@ -151,5 +177,34 @@ describe('requests the HTTP parser rejects', () => {
     expect(JSON.parse(huge.split('\r\n\r\n')[1]!)).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: expect.any(String), details: [] } });
     expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(malformed.split('\r\n\r\n')[1]!).error.code).toBe('VALIDATION_FAILED');
+  });
+
+  test('carry a request id, the security headers, a log line and a metric, like every other answer', async () => {
+    const port = new URL(t.app.api).port;
+    const before = await scrape(t.app.ops);
+    const huge = await raw(port, `GET /api/products?limit=${'9'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const head = huge.split('\r\n\r\n')[0]!.toLowerCase();
+    const requestId = /\r\nx-request-id: ([^\r]+)/.exec(head)?.[1];
+    const api = await get(`${t.app.api}/api/products`);
+
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    for (const name of ['x-content-type-options', 'x-frame-options', 'content-security-policy', 'cache-control', 'referrer-policy']) {
+      expect({ name, value: new RegExp(`\r\n${name}: ([^\r]+)`).exec(head)?.[1] }).toEqual({ name, value: api.headers.get(name)!.toLowerCase() });
+    }
+    expect(t.app.logs.find((line) => line.requestId === requestId)).toMatchObject({ level: 'warn', status: 431 });
+    const rejected = (text: string) => sample(text, 'http_server_parser_rejected_total', { http_response_status_code: '431' }) ?? 0;
+    expect(rejected(await scrape(t.app.ops)) - rejected(before)).toBe(1);
+  });
+});
+
+describe('GET /metrics', () => {
+  test('passes promtool check metrics (the real exposition, after traffic)', async () => {
+    await get(`${t.app.api}/api/products`);
+    await get(`${t.app.api}/api/orders/popular`);
+    const text = await scrape(t.app.ops);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+
+    expect(check.error).toBeUndefined();
+    expect({ status: check.status, problems: `${check.stdout}${check.stderr}`.trim() }).toEqual({ status: 0, problems: '' });
   });
 });

@@ -127,6 +127,8 @@ describe('GET /api/orders/popular', () => {
 
       expect(fromRedis.body).toEqual(computed.body);
       expect(fromMemory.body).toEqual(computed.body);
+      // The ETag is of the bytes, so every instance gives the same one and a CDN in front of several agrees.
+      expect(fromRedis.headers.get('etag')).toBe(computed.headers.get('etag'));
       expect([hits, misses, loads]).toEqual([2, 0, 0]);
       expect([await count('miss'), await aggregates()]).toEqual([1, 1]);
     } finally {
@@ -167,12 +169,66 @@ describe('GET /api/orders/popular', () => {
     const computed = await fetch(`${t.app.api}/api/orders/popular?days=5&limit=2`);
     const remembered = await fetch(`${t.app.api}/api/orders/popular?days=5&limit=2`, { headers: { 'X-Request-Id': 'from-memory' } });
 
+    // Cache-Control counts down (its own test below); everything else is identical.
     const headersOf = (response: Response) =>
-      Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id'].includes(name)));
+      Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id', 'cache-control'].includes(name)));
     expect(headersOf(remembered)).toEqual(headersOf(computed));
     expect(remembered.headers.get('x-request-id')).toBe('from-memory');
     expect(Buffer.from(await remembered.arrayBuffer())).toEqual(Buffer.from(await computed.arrayBuffer()));
     expect((await measured()) - before).toBe(2);
+  });
+
+  test('is cacheable the web\'s way: a strong ETag, and If-None-Match (a tag, a list, a weak tag or *) answers 304 without a body', async () => {
+    const first = await fetch(`${t.app.api}/api/orders/popular?days=3&limit=7`);
+    const etag = first.headers.get('etag')!;
+    await first.arrayBuffer();
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(first.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, `"a",${etag} , "b"`, '*']) {
+      const response = await fetch(`${t.app.api}/api/orders/popular?days=3&limit=7`, { headers: { 'If-None-Match': ifNoneMatch } });
+      expect({ ifNoneMatch, status: response.status, body: await response.text() }).toEqual({ ifNoneMatch, status: 304, body: '' });
+      expect(response.headers.get('etag')).toBe(etag);
+      expect(response.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    for (const ifNoneMatch of ['"other"', etag.slice(0, -2) + '"', 'W/"x"']) {
+      const response = await fetch(`${t.app.api}/api/orders/popular?days=3&limit=7`, { headers: { 'If-None-Match': ifNoneMatch } });
+      expect({ ifNoneMatch, status: response.status }).toEqual({ ifNoneMatch, status: 200 });
+      expect(((await response.json()) as { days: number }).days).toBe(3);
+    }
+    // Only the ranking is cacheable; every other answer keeps no-store.
+    const other = await get(`${t.app.api}/api/products`);
+    expect(other.headers.get('cache-control')).toBe('no-store');
+    expect(other.headers.get('etag')).toBeNull();
+    const invalid = await popular('?days=99');
+    expect(invalid.headers.get('cache-control')).toBe('no-store');
+  });
+
+  test('the ETag is stable while the ranking is unchanged and changes with it', async () => {
+    const userId = await t.given.user(1_000_000);
+    await order(userId, [[await t.given.product(), 3]]);
+    const tagOf = async () => (await popular('?days=1&limit=9')).headers.get('etag');
+
+    const [a, b] = [await tagOf(), await tagOf()];
+    await order(userId, [[await t.given.product(), 9]]);
+    await t.app.redis.flushDb();
+    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 100));
+    const c = await tagOf();
+
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+  });
+
+  test('max-age is the whole seconds left in the cache, counting down to the expiry', async () => {
+    const maxAge = async () => Number(/max-age=(\d+)/.exec((await popular('?days=8&limit=1')).headers.get('cache-control')!)![1]);
+    const first = await maxAge();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const later = await maxAge();
+
+    expect(first).toBeLessThanOrEqual(TTL_SECONDS);
+    expect(first).toBeGreaterThanOrEqual(TTL_SECONDS - 1);
+    expect(later).toBe(first - 1);
   });
 
   test('200 concurrent requests on an empty cache run the ranking query once (single flight)', async () => {

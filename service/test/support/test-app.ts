@@ -2,15 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { Writable } from 'node:stream';
 import { QueryTypes, Sequelize } from 'sequelize';
-import { createApp, type App } from '../../src/app';
+import { createService, type Service } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import { createDatabase, type Database } from '../../src/infra/database';
-import { createRedis, type RedisClient } from '../../src/infra/redis';
+import type { Database } from '../../src/infra/database';
+import type { RedisClient } from '../../src/infra/redis';
 import { close, listen, portOf } from '../../src/lib/http-server';
-import { createLogger } from '../../src/lib/logger';
-import { createRequestContextStorage } from '../../src/lib/request-context';
-import { createDrills } from '../../src/ops/drills';
-import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
+import type { Metrics } from '../../src/telemetry/metrics';
 import { fixtures, type Fixtures } from './fixtures';
 
 export interface LogLine {
@@ -24,7 +21,7 @@ export interface TestApp {
   api: string;
   ops: string;
   config: Config;
-  app: App;
+  app: Service;
   db: Database;
   redis: RedisClient;
   metrics: Metrics;
@@ -102,20 +99,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       done();
     },
   });
-  const requestContext = createRequestContextStorage();
-  const logger = createLogger({ level: config.log.level, requestContext, stream });
-  const metrics = createMetrics();
-  const drills = createDrills(metrics, logger, config.admin.faultsEnabled);
-  const db = createDatabase(config.database, metrics, drills);
-  const redis = createRedis(config.redis, metrics, logger);
-  try {
-    await redis.connect();
-    await redis.flushDb();
-  } catch {
-    // Tests of a missing Redis start without one.
-  }
-  const app = createApp({ config, db, redis, metrics, logger, requestContext, drills });
-  const servers: http.Server[] = [await listen(app.api, 0, '127.0.0.1'), await listen(app.ops, 0, '127.0.0.1')];
+  const app = createService(config, { logStream: stream });
+  const { db, redis, metrics } = app;
+  // Tests of a missing Redis start without one.
+  if (await app.redisReady(5_000)) await redis.flushDb();
+  const servers: http.Server[] = [await listen(app.api, 0, '127.0.0.1', app.apiEdge), await listen(app.ops, 0, '127.0.0.1', app.opsEdge)];
 
   return {
     api: `http://127.0.0.1:${portOf(servers[0]!)}`,
@@ -129,8 +117,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     sql: (text, bind = []) => db.sequelize.query(text, { bind, type: QueryTypes.SELECT }) as never,
     async close() {
       await Promise.all(servers.map((server) => close(server, 1_000)));
-      if (redis.isOpen) await redis.close().catch(() => redis.destroy());
-      await db.close();
+      await app.close();
       if (database) await dropTestDatabase(database.name);
     },
   };

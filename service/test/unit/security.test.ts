@@ -41,34 +41,4 @@ describe('SQL only through bound parameters', () => {
     const interpolations = sql.flatMap((t) => [...t.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]!.trim()));
     expect(interpolations.filter((expr) => !/^[A-Z][A-Z0-9_]*$/.test(expr))).toEqual([]);
   });
-
-  test('the check notices string-built SQL', () => {
-    const bad = 'const sql = `SELECT * FROM users WHERE id = ${userId}`;';
-    const interpolations = [...bad.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]!.trim());
-    expect(interpolations.filter((expr) => !/^[A-Z][A-Z0-9_]*$/.test(expr))).toEqual(['userId']);
-  });
-});
-
-describe('dependencies are past their known advisories', () => {
-  // The npm audit endpoint does not answer on this project's machines, so the advisories are checked here by hand:
-  // the first version of each package that fixes every advisory listed.
-  const FIXED_IN: Record<string, { min: string; advisories: string }> = {
-    sequelize: { min: '6.29.0', advisories: 'CVE-2023-25813 (replacements SQL injection, 6.19.1), CVE-2023-22578/22579/22580 (6.28.1–6.29.0)' },
-    koa: { min: '3.0.1', advisories: 'CVE-2025-25200 (X-Forwarded ReDoS), CVE-2025-32379 (redirect XSS), CVE-2025-54420 (open redirect, 3.0.1)' },
-    'path-to-regexp': { min: '8.0.0', advisories: 'CVE-2024-45296 (backtracking ReDoS; 8.x unaffected)' },
-    pg: { min: '7.1.2', advisories: 'CVE-2017-16082 (remote code execution via column names)' },
-    zod: { min: '3.22.3', advisories: 'CVE-2023-4316 (email ReDoS)' },
-    undici: { min: '7.5.0', advisories: 'CVE-2025-22150 (multipart boundary), CVE-2025-47279 (memory leak)' },
-  };
-  const parse = (version: string) => version.split(/[.-]/).slice(0, 3).map(Number);
-  const atLeast = (version: string, min: string) => {
-    const [a, b] = [parse(version), parse(min)];
-    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
-    return true;
-  };
-
-  test.each(Object.entries(FIXED_IN))('%s is at least the fixed version', (name, { min }) => {
-    const version = JSON.parse(read(`node_modules/${name}/package.json`)).version as string;
-    expect({ name, version, safe: atLeast(version, min) }).toEqual({ name, version, safe: true });
-  });
 });

@@ -1,5 +1,5 @@
 import { notFound } from '../../lib/app-error';
-import type { JsonCache } from '../../infra/cache';
+import type { CachedJson, JsonCache } from '../../infra/cache';
 import type { OrderStatusView } from './model';
 import type { OrderRepository } from './repository';
 
@@ -28,16 +28,11 @@ export function createOrderQueries(deps: {
       return { userId, orders: found };
     },
 
-    /** The ranking as serialized JSON bytes, so a cache hit is sent as stored without parsing or re-serializing. */
-    popularProductsJson(days: number, limit: number): Promise<Buffer> {
+    /** The ranking as cached serialized JSON (bytes, ETag, expiry), sent as stored without parsing or re-serializing. */
+    popularProductsJson(days: number, limit: number): Promise<CachedJson> {
       return popularCache.getOrLoad(popularKey(days, limit), popularCacheTtlSeconds, async () =>
         JSON.stringify(await orders.popularProducts(days, limit, businessTimeZone)),
       );
-    },
-
-    /** The ranking's bytes if this process holds them in memory right now; never waits. */
-    popularProductsJsonInMemory(days: number, limit: number): Buffer | undefined {
-      return popularCache.peek(popularKey(days, limit));
     },
   };
 }

@@ -3,7 +3,7 @@ import { ROUTES } from '../../../../contract/routes';
 import { z } from 'zod';
 import { readJsonBody } from '../../lib/http/json-body';
 import { idNumber, idParam, intParam, rememberedQuery, validate } from '../../lib/http/validate';
-import { JSON_CONTENT_TYPE, type HotRoute } from '../../lib/http/hot-path';
+import { sendCacheable } from '../../lib/http/cacheable';
 import type { CancelOrder } from './cancel-order';
 import type { OrderQueries } from './order-queries';
 import type { PlaceOrder } from './place-order';
@@ -40,16 +40,17 @@ const statusQuery = z
 
 const popularQuery = z.strictObject({ days: intParam(1, 30, 3), limit: intParam(1, 50, 5) });
 
-/** Registers the order routes, and returns those the hot path may answer from memory. */
+/** Registers the order routes. */
 export function registerOrderRoutes(
   router: Router,
   deps: { placeOrder: PlaceOrder; cancelOrder: CancelOrder; queries: OrderQueries },
-): HotRoute[] {
+): void {
   const { placeOrder, cancelOrder, queries } = deps;
 
   router.post(ROUTES.placeOrder.route, async (ctx) => {
-    // A present header is a key, even when empty (then a 400): only an absent header means "no key".
-    const key = validate(idempotencyKey, ctx.req.headers['idempotency-key'], 'headers.Idempotency-Key');
+    // Present means present: an empty key (after the optional whitespace RFC 9110 §5.5 strips) is a 400, never "no key".
+    const present = ctx.req.headers['idempotency-key'] !== undefined;
+    const key = validate(idempotencyKey, present ? ctx.get('idempotency-key').trim() : undefined, 'headers.Idempotency-Key');
     const request = validate(placeOrderBody, await readJsonBody(ctx), 'body');
     const { response, replayed } = await placeOrder(request, key);
     if (replayed) ctx.set('Idempotent-Replayed', 'true');
@@ -74,17 +75,6 @@ export function registerOrderRoutes(
   const popularQueries = rememberedQuery(popularQuery);
   router.get(ROUTES.popularProducts.route, async (ctx) => {
     const { days, limit } = popularQueries.of(ctx);
-    ctx.set('Content-Type', JSON_CONTENT_TYPE);
-    ctx.body = await queries.popularProductsJson(days, limit);
+    sendCacheable(ctx, await queries.popularProductsJson(days, limit));
   });
-
-  return [
-    {
-      path: ROUTES.popularProducts.route,
-      cached(querystring) {
-        const query = popularQueries.known(querystring);
-        return query && queries.popularProductsJsonInMemory(query.days, query.limit);
-      },
-    },
-  ];
 }

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../app-error';
 import { serializeError, type Logger } from '../logger';
+import { bounded } from '../text';
 
 /**
  * Turns every error into the contract's error body. It sits inside the telemetry middleware,
@@ -11,7 +12,7 @@ export function errorHandler(logger: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+        throw new AppError(404, 'NOT_FOUND', `No route for ${ctx.method} ${bounded(ctx.path)}`);
       }
     } catch (error) {
       const appError = toAppError(error);
@@ -35,7 +36,7 @@ function toAppError(error: unknown): AppError {
   // Errors from Koa itself (e.g. ctx.throw) carry a client status; keep it rather than turn it into a 500.
   const status = (error as { status?: number; expose?: boolean })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new AppError(status, status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED', (error as Error).message);
+    return new AppError(status, status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED', bounded(String((error as Error).message)));
   }
   return new AppError(500, 'INTERNAL_ERROR', 'Internal server error', [], { cause: error });
 }

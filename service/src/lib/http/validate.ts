@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { validationFailed } from '../app-error';
+import { bounded } from '../text';
 
 /** Parses input with a zod schema or throws 400 VALIDATION_FAILED naming each offending field. */
 export function validate<Schema extends z.ZodType>(schema: Schema, input: unknown, where: string): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({
-    field: [where, ...issue.path.map(String)].join('.'),
-    message: issue.message,
+    // Query keys and unknown body keys are the client's text: bounded before they are echoed.
+    field: bounded([where, ...issue.path.map(String)].join('.')),
+    message: bounded(issue.message),
   }));
   const first = details[0]!;
   const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
@@ -37,8 +39,7 @@ export const idNumber = z.number({ error: 'must be a number' }).int('must be an 
 
 /**
  * Validates a route's query string once per distinct string and remembers the result (frozen), so a hot route that
- * shoppers call with the same few query strings skips parsing, and the hot path can tell a known-good query string
- * without parsing at all. Only successes are remembered, at most `maxRemembered`.
+ * shoppers call with the same few query strings skips parsing. Only successes are remembered, at most `maxRemembered`.
  */
 export function rememberedQuery<Schema extends z.ZodType>(schema: Schema, maxRemembered = 1_000) {
   type Query = Readonly<z.output<Schema>>;
@@ -52,7 +53,5 @@ export function rememberedQuery<Schema extends z.ZodType>(schema: Schema, maxRem
       if (remembered.size < maxRemembered) remembered.set(ctx.querystring, parsed);
       return parsed;
     },
-    /** The validated query of a raw query string seen before, else undefined. */
-    known: (querystring: string): Query | undefined => remembered.get(querystring),
   };
 }

@@ -2,20 +2,26 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { AppError } from '../lib/app-error';
-import { readJsonBody } from '../lib/http/json-body';
-import { validate } from '../lib/http/validate';
-import { actorOf, recordIncidentAction, type IncidentTimelineDeps } from '../components/incident-timeline/record';
+import { AppError } from '../../lib/app-error';
+import { readJsonBody } from '../../lib/http/json-body';
+import { validate } from '../../lib/http/validate';
+import { actorOf, recordIncidentAction, type IncidentTimelineDeps } from '../incident-timeline/record';
 import { DRILL_CACHES, type Drills } from './drills';
-import type { RateLimiter } from './rate-limiter';
+import { RATE_LIMIT_BOUNDS, type RateLimiter } from './rate-limiter';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * `Authorization: Bearer <token>` per RFC 9110 §11.6.2 and RFC 6750 §2.1: the scheme is case-insensitive, one or more
+ * spaces, then a token68.
+ */
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** Bearer-token check in constant time (both sides hashed to the same length first). */
 export function requireAdminToken(token: string): Middleware {
   const expected = digest(token);
   return async (ctx, next) => {
-    const presented = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1] ?? '';
+    const presented = BEARER.exec(ctx.get('authorization'))?.[1] ?? '';
     if (!timingSafeEqual(digest(presented), expected)) {
       ctx.set('WWW-Authenticate', 'Bearer');
       throw new AppError(401, 'UNAUTHORIZED', 'A valid admin token is required (Authorization: Bearer <ADMIN_TOKEN>)');
@@ -24,9 +30,10 @@ export function requireAdminToken(token: string): Middleware {
   };
 }
 
+const { requestsPerSecond: rps, burst } = RATE_LIMIT_BOUNDS;
 const rateLimitBody = z.strictObject({
-  requestsPerSecond: z.number().positive().max(1_000_000),
-  burst: z.number().int().positive().max(1_000_000).optional(),
+  requestsPerSecond: z.number().min(rps.min, `must be at least ${rps.min}`).max(rps.max, `must be at most ${rps.max}`),
+  burst: z.number().int('must be an integer').min(burst.min, `must be at least ${burst.min}`).max(burst.max, `must be at most ${burst.max}`).optional(),
 });
 
 const routeKey = z.string().regex(/^(\*|(GET|POST|PUT|PATCH|DELETE) \/\S*)$/, 'must be "*" or "METHOD /route/template"');
@@ -41,6 +48,8 @@ const drillBody = z.strictObject({
 /**
  * The responders' controls on the ops port: traffic limiting (always available with a token) and incident
  * drills (only with FAULTS_ENABLED=true). Every call needs `Authorization: Bearer <ADMIN_TOKEN>`.
+ * Bounds (400 VALIDATION_FAILED outside them): requestsPerSecond 0.1–100,000, burst 1–100,000 (RATE_LIMIT_BOUNDS);
+ * queryLatencyMs.* 0–60,000 ms; failingRoutes at most 50; cacheBypass only known caches.
  */
 export function registerAdminRoutes(
   router: Router,
@@ -63,7 +72,7 @@ export function registerAdminRoutes(
   });
   router.put('/admin/rate-limit', auth, async (ctx) => {
     const body = validate(rateLimitBody, await readJsonBody(ctx), 'body');
-    rateLimiter.set({ requestsPerSecond: body.requestsPerSecond, burst: body.burst ?? Math.max(1, Math.ceil(body.requestsPerSecond)) });
+    rateLimiter.set({ requestsPerSecond: body.requestsPerSecond, burst: body.burst ?? Math.min(burst.max, Math.max(burst.min, Math.ceil(body.requestsPerSecond))) });
     ctx.body = { rateLimit: rateLimiter.current() };
     record(ctx, 'rate_limit_set', { rateLimit: rateLimiter.current() });
   });

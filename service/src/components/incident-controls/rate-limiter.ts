@@ -1,5 +1,17 @@
-import type { Logger } from '../lib/logger';
-import type { Metrics } from '../telemetry/metrics';
+import type { Logger } from '../../lib/logger';
+import type { Metrics } from '../../telemetry/metrics';
+
+/**
+ * The bounds of what a responder may set (PUT /admin/rate-limit answers 400 outside them): requests per second from
+ * 0.1 (one request every 10 s) to 100,000, and a burst (whole requests) from 1 to 100,000.
+ */
+export const RATE_LIMIT_BOUNDS = {
+  requestsPerSecond: { min: 0.1, max: 100_000 },
+  burst: { min: 1, max: 100_000 },
+} as const;
+
+/** Retry-After of a refused request is a whole number of seconds from 1 to this. */
+export const RETRY_AFTER_MAX_SECONDS = 60;
 
 export interface RateLimit {
   requestsPerSecond: number;
@@ -17,7 +29,6 @@ export function createRateLimiter(metrics: Metrics, logger: Logger) {
 
   return {
     current: (): RateLimit | null => (limit ? { ...limit } : null),
-    isOn: (): boolean => limit !== undefined,
     set(next: RateLimit | null) {
       limit = next ?? undefined;
       tokens = next?.burst ?? 0;
@@ -25,7 +36,7 @@ export function createRateLimiter(metrics: Metrics, logger: Logger) {
       metrics.rateLimitRequestsPerSecond.set(next?.requestsPerSecond ?? 0);
       logger.warn(next ? 'traffic limiting on' : 'traffic limiting off', { rateLimit: next });
     },
-    /** Takes a token; returns 0 when admitted, or the seconds to wait before retrying. */
+    /** Takes a token; returns 0 when admitted, or the whole seconds to wait before retrying (1 to RETRY_AFTER_MAX_SECONDS). */
     take(): number {
       if (!limit) return 0;
       const now = performance.now();
@@ -35,7 +46,8 @@ export function createRateLimiter(metrics: Metrics, logger: Logger) {
         tokens -= 1;
         return 0;
       }
-      return Math.max(1, Math.ceil((1 - tokens) / limit.requestsPerSecond));
+      const wait = Math.ceil((1 - tokens) / limit.requestsPerSecond);
+      return Number.isFinite(wait) ? Math.min(RETRY_AFTER_MAX_SECONDS, Math.max(1, wait)) : RETRY_AFTER_MAX_SECONDS;
     },
   };
 }

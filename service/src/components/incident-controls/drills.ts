@@ -1,6 +1,6 @@
-import type { Logger } from '../lib/logger';
-import { CACHES, HOT_QUERIES } from '../../../contract/queries';
-import type { Metrics } from '../telemetry/metrics';
+import type { Logger } from '../../lib/logger';
+import { CACHES, HOT_QUERIES } from '../../../../contract/queries';
+import type { Metrics } from '../../telemetry/metrics';
 
 /**
  * Incident drills: reproduce the guide's incidents on demand (slow popular/status queries, the popular cache not
@@ -25,7 +25,6 @@ const empty = (): DrillState => ({ queryLatencyMs: {}, cacheBypass: [], failingR
 
 export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean) {
   let state = empty();
-  let anyActive = false;
   const delayByQueryName = new Map<string, number>();
 
   function publish() {
@@ -37,7 +36,6 @@ export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean)
     }
     metrics.faultDrillActive.labels('popular_cache_bypass').set(state.cacheBypass.includes(CACHES.popular) ? 1 : 0);
     metrics.faultDrillActive.labels('route_errors').set(state.failingRoutes.length > 0 ? 1 : 0);
-    anyActive = enabled && (delayByQueryName.size > 0 || state.cacheBypass.length > 0 || state.failingRoutes.length > 0);
   }
   if (enabled) publish();
 
@@ -56,8 +54,6 @@ export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean)
       logger.warn('drill cleared', { drill: state });
       return structuredClone(state);
     },
-    /** Whether any drill is on; cheap enough for every request. */
-    anyActive: (): boolean => anyActive,
     /** Names of the active drills, for log lines; empty when none. */
     active(): string[] {
       if (!enabled) return [];
