@@ -48,9 +48,9 @@ export function registerOrderRoutes(
   const { placeOrder, cancelOrder, queries } = deps;
 
   router.post(ROUTES.placeOrder.route, async (ctx) => {
-    // Present means present: an empty key (after the optional whitespace RFC 9110 §5.5 strips) is a 400, never "no key".
-    const present = ctx.req.headers['idempotency-key'] !== undefined;
-    const key = validate(idempotencyKey, present ? ctx.get('idempotency-key').trim() : undefined, 'headers.Idempotency-Key');
+    // Present means present: an empty key is a 400, never "no key". Node's parser already strips the optional
+    // whitespace (SP, HTAB) around a field value (RFC 9110 §5.5); nothing else is trimmed (U+00A0 is not OWS).
+    const key = validate(idempotencyKey, ctx.req.headers['idempotency-key'], 'headers.Idempotency-Key');
     const request = validate(placeOrderBody, await readJsonBody(ctx), 'body');
     const { response, replayed } = await placeOrder(request, key);
     if (replayed) ctx.set('Idempotent-Replayed', 'true');
