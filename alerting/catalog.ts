@@ -40,6 +40,8 @@ export interface AlertDefinition {
 }
 
 const api = `job="${JOB}"`;
+/** The scrape (and evaluation) interval of prometheus.yml: a rate condition holds from the first scrape after onset. */
+export const SCRAPE_SECONDS = 15;
 const requests = (selector = '') => `http_server_request_duration_seconds_count{${api}${selector}}`;
 const rate = (metric: string, window: string) => `rate(${metric}[${window}])`;
 const seconds = (duration: string) => durationSeconds(duration);
@@ -70,7 +72,7 @@ function routeLatencyAlert(name: string, route: string, feature: string, dashboa
       `and sum(${rate(requests(selector), W.requests)}) > ${T.minRequestsPerSecond}`,
     ].join('\n'),
     for: W.requestsFor,
-    conditionLagSeconds: 0,
+    conditionLagSeconds: SCRAPE_SECONDS,
     summary: `${feature}(GET ${route}) 응답이 ${T.latencySeconds}초를 넘었습니다`,
     description: `최근 ${koDuration(W.requests)} GET ${route} p${p} 응답 시간 {{ $value | humanizeDuration }} (기준 ${T.latencySeconds}초 초과, 최근 ${koDuration(W.confirm)}에도 초과, ${koDuration(W.requestsFor)} 넘게 지속).`,
     impact: `Major: 주요 기능(${feature})이 느려, 이 기능을 쓰는 모든 사용자가 기다리거나 요청이 실패합니다. ${hint}`,
@@ -116,7 +118,7 @@ export const ALERTS: AlertDefinition[] = [
       `and sum(${rate(requests(), W.requests)}) > ${T.minRequestsPerSecond}`,
     ].join('\n'),
     for: W.requestsFor,
-    conditionLagSeconds: 0,
+    conditionLagSeconds: SCRAPE_SECONDS,
     summary: `주문 API 전체 요청의 ${percent(T.serviceErrorRatio)}를 넘게 5xx로 실패합니다`,
     description: `최근 ${koDuration(W.requests)} 전체 요청 중 5xx 비율 {{ $value | humanizePercentage }} (기준 ${percent(T.serviceErrorRatio)} 초과, 최근 ${koDuration(W.confirm)}에도 초과, ${koDuration(W.requestsFor)} 넘게 지속).`,
     impact: 'Critical: 사용자 전원이 영향을 받습니다. 주문, 조회가 실패합니다.',
@@ -153,7 +155,7 @@ export const ALERTS: AlertDefinition[] = [
       `and sum by (http_request_method, http_route) (${rate(requests(`,http_route=~"${KEY_ROUTES.join('|')}"`), W.requests)}) > ${T.minRequestsPerSecond}`,
     ].join('\n'),
     for: W.requestsFor,
-    conditionLagSeconds: 0,
+    conditionLagSeconds: SCRAPE_SECONDS,
     summary: '{{ $labels.http_request_method }} {{ $labels.http_route }} 요청이 5xx로 실패하고 있습니다',
     description: `최근 ${koDuration(W.requests)} {{ $labels.http_request_method }} {{ $labels.http_route }} 요청 중 5xx 비율 {{ $value | humanizePercentage }} (기준 ${percent(T.routeErrorRatio)} 초과, 최근 ${koDuration(W.confirm)}에도 초과, ${koDuration(W.requestsFor)} 넘게 지속).`,
     impact: 'Major: 주요 기능 하나가 작동하지 않아 해당 기능을 쓰는 사용자가 실패를 겪습니다.',
@@ -218,7 +220,7 @@ export const ALERTS: AlertDefinition[] = [
       `and sum by (query) (${rate(`db_query_duration_seconds_count{${api},query=~"${ALL_HOT_QUERIES.join('|')}"}`, W.saturation)}) > 0`,
     ].join('\n'),
     for: W.saturationFor,
-    conditionLagSeconds: 0,
+    conditionLagSeconds: SCRAPE_SECONDS,
     summary: '장애 대응 대상 쿼리 {{ $labels.query }}가 느려지고 있습니다',
     description: `최근 ${koDuration(W.saturation)} {{ $labels.query }} p${T.latencyQuantile * 100} 실행 시간 {{ $value | humanizeDuration }} (조기 경보 기준 ${T.queryLatencySeconds}초 초과, 장애 기준 ${T.latencySeconds}초, 최근 ${koDuration(W.confirm)}에도 초과, ${koDuration(W.saturationFor)} 넘게 지속).`,
     impact: 'Minor: 아직 사용자 체감은 적지만, 부하가 늘면 인기 상품/주문 상태 조회 장애(1초 초과)로 이어집니다.',
