@@ -10,6 +10,7 @@ import {
   type PanelRef,
   type Severity,
 } from '../contract';
+import { sloAlerts } from './slo';
 
 export interface AlertDefinition {
   name: string;
@@ -265,6 +266,7 @@ export const ALERTS: AlertDefinition[] = [
     dashboard: { dashboard: 'alerts', panel: 'firingTable' },
     firesWhen: 'always (heartbeat to the dead man\'s switch)',
   },
+  ...sloAlerts(),
 ];
 
 /** Seconds between the onset of a step-change symptom and the alert firing (startsAt): `for` plus the condition's lag. */

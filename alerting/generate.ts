@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { README_FILE, readmeWithAlertTable } from './readme-table';
-import { RULE_TESTS_FILE, ruleTestsYaml } from './rule-tests';
+import { longRuleTestsYaml, RULE_TESTS_FILE, RULE_TESTS_LONG_FILE, ruleTestsYaml } from './rule-tests';
 import { RULES_FILE, rulesYaml } from './rules-yaml';
 import { GENERATED_TEMPLATE_FILE, generatedTemplate } from './slack-templates';
 
@@ -10,6 +10,7 @@ const root = path.resolve(__dirname, '..');
 for (const [file, text] of [
   [RULES_FILE, rulesYaml()],
   [RULE_TESTS_FILE, ruleTestsYaml()],
+  [RULE_TESTS_LONG_FILE, longRuleTestsYaml()],
   [GENERATED_TEMPLATE_FILE, generatedTemplate()],
   [README_FILE, readmeWithAlertTable()],
 ] as const) {

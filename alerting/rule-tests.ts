@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { KEY_ROUTES, POPULAR_ROUTE, STATUS_ROUTE, THRESHOLDS as T, WINDOWS as W, durationSeconds } from '../contract';
+import { BURN_RATE_WINDOWS, KEY_ROUTES, POPULAR_ROUTE, SLOS, STATUS_ROUTE, THRESHOLDS as T, WINDOWS as W, durationSeconds } from '../contract';
 import { ALERTS, type AlertDefinition } from './catalog';
 import { annotations, GENERATED_HEADER, ruleLabels } from './rules-yaml';
 
@@ -39,8 +39,10 @@ interface Case {
   at: number | number[];
   /** Which top-level `or` branch of the expression this case exercises (0 unless said). */
   branch?: number;
+  /** Sample and evaluation interval in seconds (default 15); 300 for the 3-day ticket cases (a separate file). */
+  step?: number;
   /** When it fires: what the page states, per evaluation time; omitted when it must stay quiet at every `at`. */
-  fires?: (minute: number) => Firing;
+  fires?: (minute: number) => Firing | undefined;
 }
 
 const selector = (labels: Record<string, string>) =>
@@ -180,7 +182,151 @@ const prometheusStarted = gauge('process_start_time_seconds', { job: 'prometheus
 const lag = (value: (m: number) => number) => gauge('nodejs_eventloop_lag_p99_seconds', { job: 'orders' }, value);
 const lagSeries = lag((m) => (m >= 3 ? T.eventLoopLagSeconds * 2 + (m % 1) / 10 : 0.01));
 
+// ---------------------------------------------------------------------------------------------------------------
+// SLO burn-rate cases: hours to days of samples, written in promtool's expanding notation (`start+stepxN`).
+
+/** A counter as segments: `perStep` increase per 15 s sample for `steps` samples; `reset` restarts it at 0 (a restart). */
+interface Segment {
+  perStep: number;
+  steps: number;
+  reset?: boolean;
+  /** Samples missing (the process was down), then it restarts at 0. */
+  gap?: boolean;
+}
+
+function segmentsSeries(name: string, labels: Record<string, string>, segments: Segment[], step = STEP_SECONDS): Series & { step: number; at: (index: number) => number | undefined } {
+  const parts: string[] = [];
+  const values: (number | undefined)[] = [];
+  let value = 0;
+  for (const segment of segments) {
+    if (segment.gap) {
+      parts.push(`_x${segment.steps}`);
+      for (let i = 0; i < segment.steps; i++) values.push(undefined);
+      value = 0;
+      continue;
+    }
+    if (segment.reset) value = 0;
+    parts.push(`${value}+${segment.perStep}x${segment.steps - 1}`);
+    for (let i = 0; i < segment.steps; i++) values.push(value + segment.perStep * i);
+    value += segment.perStep * segment.steps;
+  }
+  return { series: `${name}${selector(labels)}`, values: parts.join(' '), samples: [], step, at: (index) => values[index] };
+}
+
+const STEPS_PER_MINUTE = 60 / STEP_SECONDS;
+const sloLabels = (status: string, route = '/api/products') => requestLabels(route, status);
+/** Requests of one route at `rps`, a share `bad(minute)` of them 5xx, for `minutes`, minute by minute. */
+function availabilitySeries(rps: number, bad: (minute: number) => number, minutes: number, route?: string, step = STEP_SECONDS) {
+  const perMinute = (share: (m: number) => number) => perInterval(minutes, step, (m) => rps * step * share(m));
+  return [
+    segmentsSeries('http_server_request_duration_seconds_count', sloLabels('200', route), perMinute((m) => 1 - bad(m)), step),
+    segmentsSeries('http_server_request_duration_seconds_count', sloLabels('500', route), perMinute(bad), step),
+  ];
+}
+/** Segments of one sample interval each over `minutes` (merged), with `increase(minute)` per sample. */
+const perInterval = (minutes: number, step: number, increase: (minute: number) => number) =>
+  merge(Array.from({ length: (minutes * 60) / step }, (_, i) => ({ perStep: increase((i * step) / 60), steps: 1 })));
+/** Adjacent segments with the same slope become one (keeps the test file small). */
+function merge(segments: Segment[]): Segment[] {
+  const out: Segment[] = [];
+  for (const s of segments) {
+    const last = out[out.length - 1];
+    if (last && !last.gap && !s.gap && !s.reset && last.perStep === s.perStep) last.steps += s.steps;
+    else out.push({ ...s });
+  }
+  return out;
+}
+/** Δbad / Δtotal between two steps: the oracle for a bad-share recording rule over a window (no extrapolation: aligned samples). */
+function badShare(good: ReturnType<typeof segmentsSeries>, bad: ReturnType<typeof segmentsSeries>, minute: number, window: string): number {
+  const end = Math.round((minute * 60) / good.step);
+  const start = Math.max(0, end - durationSeconds(window) / good.step); // a window not yet full: the samples there are
+  const dBad = bad.at(end)! - bad.at(start)!;
+  return dBad / (dBad + good.at(end)! - good.at(start)!);
+}
+/** A latency histogram of one route: `slow(minute)` of `rps` above the threshold bucket, labelled `le` as `thresholdLe`. */
+function latencySeries(route: string, rps: number, slow: (minute: number) => number, minutes: number, thresholdLe = '1', step = STEP_SECONDS) {
+  const labels = { ...requestLabels(route, '200') };
+  const perMinute = (share: (m: number) => number) => perInterval(minutes, step, (m) => rps * step * share(m));
+  const fast = segmentsSeries('http_server_request_duration_seconds_bucket', { ...labels, le: thresholdLe }, perMinute((m) => 1 - slow(m)), step);
+  const all = segmentsSeries('http_server_request_duration_seconds_count', labels, perMinute(() => 1), step);
+  return { fast, all, series: [fast, segmentsSeries('http_server_request_duration_seconds_bucket', { ...labels, le: '+Inf' }, perMinute(() => 1), step), all] };
+}
+const slowShare = (h: ReturnType<typeof latencySeries>, minute: number, window: string) => {
+  const end = Math.round((minute * 60) / h.all.step);
+  const start = Math.max(0, end - durationSeconds(window) / h.all.step);
+  return 1 - (h.fast.at(end)! - h.fast.at(start)!) / (h.all.at(end)! - h.all.at(start)!);
+};
+
+const FAULT = 180; // minutes: the 1 h windows have filled; a 1-minute outage stays under the 6 h pair's line (60 s / 3 h < 0.6 %)
+const sloCases = (): Record<string, Case[]> => {
+  const pageAvail = BURN_RATE_WINDOWS.page;
+  const budgetA = 1 - SLOS.availability.objective;
+  const budgetL = 1 - SLOS.latency.objective;
+  // 100 % errors from FAULT: the 1 h window holds burnRate × budget of bad requests after this many seconds.
+  const detectA = durationSeconds(pageAvail[0].long) * pageAvail[0].burnRate * budgetA;
+  const detectL = durationSeconds(pageAvail[0].long) * pageAvail[0].burnRate * budgetL;
+  const firstStepAfter = (seconds: number) => FAULT + (Math.floor(seconds / STEP_SECONDS) + 1) / STEPS_PER_MINUTE;
+  const lastStepBefore = (seconds: number) => FAULT + Math.floor(seconds / STEP_SECONDS) / STEPS_PER_MINUTE;
+  const outage = availabilitySeries(1, (m) => (m >= FAULT ? 1 : 0), FAULT + 20);
+  const steady = availabilitySeries(1, () => budgetA * 6 * 1.5, FAULT + 5);
+  const TICKET_STEP = 300;
+  const ticket = availabilitySeries(1, () => budgetA * 2, 3 * 24 * 60 + 10, undefined, TICKET_STEP);
+  const slowAll = latencySeries(POPULAR_ROUTE, 1, (m) => (m >= FAULT ? 1 : 0), FAULT + 20);
+  const slowAll3x = latencySeries(STATUS_ROUTE, 1, (m) => (m >= FAULT ? 1 : 0), FAULT + 20, '1.0');
+  const latencyTicket = latencySeries(POPULAR_ROUTE, 1, () => budgetL * 2, 3 * 24 * 60 + 10, '1', TICKET_STEP);
+  const quietShapes = (route?: string): Case[] => [
+    { name: 'a 20-second blip of errors: quiet at every minute after', at: every(FAULT, FAULT + 30).filter((_, i) => i % 4 === 0),
+      series: availabilitySeries(1, (m) => (m === FAULT ? 1 / 3 : 0), FAULT + 31, route) },
+    { name: '1 request per minute, one of them failing: quiet', at: every(FAULT, FAULT + 10).filter((_, i) => i % 4 === 0),
+      series: availabilitySeries(1 / 60, (m) => (m === FAULT ? 1 : 0), FAULT + 11, route) },
+    { name: 'a counter reset (restart) in healthy traffic: quiet', at: every(FAULT - 1, FAULT + 10),
+      series: [
+        segmentsSeries('http_server_request_duration_seconds_count', sloLabels('200', route), [{ perStep: 15, steps: FAULT * STEPS_PER_MINUTE }, { perStep: 15, steps: 20 * STEPS_PER_MINUTE, reset: true }]),
+        segmentsSeries('http_server_request_duration_seconds_count', sloLabels('500', route), [{ perStep: 0, steps: FAULT * STEPS_PER_MINUTE }, { perStep: 0, steps: 20 * STEPS_PER_MINUTE, reset: true }]),
+      ] },
+    { name: 'a restart: a minute without samples, then counters from 0: quiet', at: every(FAULT - 1, FAULT + 10),
+      series: [
+        segmentsSeries('http_server_request_duration_seconds_count', sloLabels('200', route), [{ perStep: 15, steps: FAULT * STEPS_PER_MINUTE }, { perStep: 0, steps: STEPS_PER_MINUTE, gap: true }, { perStep: 15, steps: 20 * STEPS_PER_MINUTE }]),
+        segmentsSeries('http_server_request_duration_seconds_count', sloLabels('500', route), [{ perStep: 0, steps: FAULT * STEPS_PER_MINUTE }, { perStep: 0, steps: STEPS_PER_MINUTE, gap: true }, { perStep: 0, steps: 20 * STEPS_PER_MINUTE }]),
+      ] },
+  ];
+  return {
+    OrdersAvailabilityBudgetBurn: [
+      { name: `every request failing: quiet ${Math.floor(detectA)} s in, paging at the first evaluation after the workbook's ${detectA.toFixed(1)} s`,
+        at: [lastStepBefore(detectA), firstStepAfter(detectA)], series: outage,
+        fires: (m) => (m > FAULT + detectA / 60 ? { value: badShare(outage[0]!, outage[1]!, m, '1h'), labels: { slo_window: '1h' } } : undefined) },
+      { name: 'errors at 9× the budget for hours: the 6 h & 30 min pair pages', at: FAULT, branch: 1, series: steady,
+        fires: (m) => ({ value: badShare(steady[0]!, steady[1]!, m, '6h'), labels: { slo_window: '6h' } }) },
+      ...quietShapes(),
+    ],
+    OrdersAvailabilityBudgetTicket: [
+      { name: 'errors at 2× the budget for 3 days: ticket', at: 3 * 24 * 60 + 5, step: TICKET_STEP, series: ticket,
+        fires: (m) => ({ value: badShare(ticket[0]!, ticket[1]!, m, '3d'), labels: { slo_window: '3d' } }) },
+      { name: 'errors at half the budget for 3 days: no ticket', at: 3 * 24 * 60 + 5, step: TICKET_STEP, series: availabilitySeries(1, () => budgetA / 2, 3 * 24 * 60 + 10, undefined, TICKET_STEP) },
+    ],
+    OrdersLatencyBudgetBurn: [
+      { name: `every popular request over the line: quiet before, paging at the first evaluation after the workbook's ${detectL.toFixed(1)} s`,
+        at: [lastStepBefore(detectL), firstStepAfter(detectL)], series: slowAll.series,
+        fires: (m) => (m > FAULT + detectL / 60 ? { value: slowShare(slowAll, m, '1h'), labels: { http_route: POPULAR_ROUTE, slo_window: '1h' } } : undefined) },
+      { name: 'the threshold bucket as Prometheus 3 scrapes it (le="1.0"): the same', at: firstStepAfter(detectL), series: slowAll3x.series,
+        fires: (m) => ({ value: slowShare(slowAll3x, m, '1h'), labels: { http_route: STATUS_ROUTE, slo_window: '1h' } }) },
+      { name: 'slow at 9× the budget for hours: the 6 h & 30 min pair pages', at: FAULT, branch: 1,
+        series: latencySeries(POPULAR_ROUTE, 1, () => budgetL * 9, FAULT + 5).series,
+        fires: (m) => ({ value: slowShare(latencySeries(POPULAR_ROUTE, 1, () => budgetL * 9, FAULT + 5), m, '6h'), labels: { http_route: POPULAR_ROUTE, slo_window: '6h' } }) },
+      { name: 'a 20-second blip of slow requests: quiet', at: every(FAULT, FAULT + 30).filter((_, i) => i % 4 === 0),
+        series: latencySeries(POPULAR_ROUTE, 1, (m) => (m === FAULT ? 1 / 3 : 0), FAULT + 31).series },
+      { name: 'a route without an SLO: quiet', at: FAULT + 15, series: latencySeries('/api/products', 1, (m) => (m >= FAULT ? 1 : 0), FAULT + 20).series },
+    ],
+    OrdersLatencyBudgetTicket: [
+      { name: 'slow at 2× the budget for 3 days: ticket', at: 3 * 24 * 60 + 5, step: TICKET_STEP, series: latencyTicket.series,
+        fires: (m) => ({ value: slowShare(latencyTicket, m, '3d'), labels: { http_route: POPULAR_ROUTE, slo_window: '3d' } }) },
+      { name: 'slow at half the budget for 3 days: quiet', at: 3 * 24 * 60 + 5, step: TICKET_STEP, series: latencySeries(POPULAR_ROUTE, 1, () => budgetL / 2, 3 * 24 * 60 + 10, '1', TICKET_STEP).series },
+    ],
+  };
+};
+
 const CASES: Record<string, Case[]> = {
+  ...sloCases(),
   OrdersServiceDown: [
     ...availabilityCases('up', { job: 'orders', instance: 'orders:9464' }),
     { name: 'target absent: fires, stating 0 % success (not absent()\'s 1)', at: 10, branch: 1,
@@ -259,8 +405,17 @@ const fourSignificant = (n: number) => String(Number(n.toPrecision(4)));
 /** The annotations as the page shows them: `$value` replaced by the oracle's quantity in the template's format. */
 function rendered(alert: AlertDefinition, firing: Firing): Record<string, string> {
   const labels = firing.labels ?? {};
+  // `{{ if eq $labels.l "a" }}A{{ else if eq $labels.l "b" }}B{{ end }}`: the branch whose value the label has.
+  const choose = (text: string) =>
+    text.replace(/\{\{ if (eq \$labels\.\w+ "[^"]*" \}\}.*?)\{\{ end \}\}/g, (_, chain: string) => {
+      for (const part of chain.split(/\{\{ else if /)) {
+        const [, label, value, then] = /^eq \$labels\.(\w+) "([^"]*)" \}\}(.*)$/.exec(part)!;
+        if (labels[label!] === value) return then!;
+      }
+      return '';
+    });
   const render = (text: string) =>
-    text
+    choose(text)
       .replace(/\{\{ \$value \| humanizePercentage \}\}/g, formatPercent(firing.value))
       .replace(/\{\{ \$value \| humanizeDuration \}\}/g, formatDuration(firing.value))
       .replace(/\{\{ \$value \}\}/g, String(firing.value))
@@ -289,17 +444,20 @@ export function branches(expr: string): string[] {
   return parts;
 }
 
-export function ruleTestsYaml(): string {
-  const tests = ALERTS.flatMap((alert) => {
+/** The 3-day SLO ticket cases, sampled and evaluated every 5 min (promtool's evaluation interval is per file). */
+export const RULE_TESTS_LONG_FILE = 'alerting/tests/orders.slo-long.rules.test.yml';
+
+function testGroups(long: boolean) {
+  return ALERTS.flatMap((alert) => {
     const cases = CASES[alert.name];
     if (!cases) throw new Error(`${alert.name} has no promtool cases`);
     branches(alert.expr).forEach((_, branch) => {
       if (!cases.some((c) => c.fires && (c.branch ?? 0) === branch)) throw new Error(`${alert.name}: branch ${branch} of its expression has no case where it fires`);
     });
     if (alert.name !== 'Watchdog' && !cases.some((c) => !c.fires)) throw new Error(`${alert.name} has no case where it must stay quiet`);
-    return cases.map((c) => ({
+    return cases.filter((c) => (c.step !== undefined) === long).map((c) => ({
       name: `${alert.name}: ${c.name}`,
-      interval: `${STEP_SECONDS}s`,
+      interval: `${c.step ?? STEP_SECONDS}s`,
       input_series: c.series.map(({ series: s, values }) => ({ series: s, values })),
       alert_rule_test: [c.at].flat().map((minute) => {
         const firing = c.fires?.(minute);
@@ -311,7 +469,14 @@ export function ruleTestsYaml(): string {
       }),
     }));
   });
-  return GENERATED_HEADER + stringify({ rule_files: ['../rules/orders.rules.yml'], evaluation_interval: '15s', tests }, { lineWidth: 0 });
+}
+
+export function ruleTestsYaml(): string {
+  return GENERATED_HEADER + stringify({ rule_files: ['../rules/orders.rules.yml'], evaluation_interval: `${STEP_SECONDS}s`, tests: testGroups(false) }, { lineWidth: 0 });
+}
+
+export function longRuleTestsYaml(): string {
+  return GENERATED_HEADER + stringify({ rule_files: ['../rules/orders.rules.yml'], evaluation_interval: '5m', tests: testGroups(true) }, { lineWidth: 0 });
 }
 
 export const ALERTS_WITH_CASES = Object.keys(CASES);

@@ -61,3 +61,26 @@ export function durationSeconds(duration: string): number {
   if (!match) throw new Error(`not a simple Prometheus duration: ${duration}`);
   return Number(match[1]) * units[match[2]!]!;
 }
+
+/**
+ * Service level objectives, judged over SLO_PERIOD (Google SRE workbook ch. 5). The error budget is 1 − objective.
+ * availability: share of API requests not answered 5xx. latency: per named route, share of requests answered within
+ * LATENCY_THRESHOLD_SECONDS (the histogram's bucket at the threshold).
+ */
+export const SLO_PERIOD = '30d';
+export const SLOS = {
+  availability: { objective: 0.999 },
+  latency: { objective: 0.99 },
+} as const;
+
+/**
+ * Multi-window, multi-burn-rate alerting (workbook table 5-8): a page when the budget burns `burnRate` times too
+ * fast over both the long and the short window; a ticket at 1× over 3 d and 6 h.
+ */
+export const BURN_RATE_WINDOWS = {
+  page: [
+    { long: '1h', short: '5m', burnRate: 14.4 },
+    { long: '6h', short: '30m', burnRate: 6 },
+  ],
+  ticket: [{ long: '3d', short: '6h', burnRate: 1 }],
+} as const;
