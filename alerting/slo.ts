@@ -67,7 +67,10 @@ function burnExpr(sli: 'availability' | 'latency', pairs: readonly { long: strin
       const line = Math.round(burnRate * budget(sli) * 1e6) / 1e6;
       const guard = `${sloRequestsRecord(sli, long)} > ${T.minRequestsPerSecond}`;
       const on = by ? ` on (${by})` : '';
-      return `label_replace(${sloRecord(sli, long)} > ${line} and${on} ${sloRecord(sli, short)} > ${line} and${on} ${guard}, "slo_window", "${long}", "", "")`;
+      // Judged only once the long window is full: requests were being recorded one long window ago. On a fresh
+      // stack a part-filled window inflates the share (and its rate guard lags), which would page after the fault.
+      const full = `on() group_left() (count(count_over_time(${count('')}[${short}] offset ${long})) > 0)`;
+      return `label_replace(${sloRecord(sli, long)} > ${line} and${on} ${sloRecord(sli, short)} > ${line} and${on} ${guard} and ${full.replace('on() group_left() ', 'on() ')}, "slo_window", "${long}", "", "")`;
     })
     .join('\nor ');
 }
