@@ -34,7 +34,7 @@ describe('annotations true on every branch', () => {
   });
 
   test('every branch of every alert has a generated promtool case where it fires, with the named quantity', () => {
-    const tests = parse(ruleTestsYaml()).tests as { name: string; alert_rule_test: { exp_alerts: object[] }[] }[];
+    const tests = [ruleTestsYaml(), longRuleTestsYaml()].flatMap((text) => parse(text).tests) as { name: string; alert_rule_test: { exp_alerts: object[] }[] }[];
     for (const alert of ALERTS) {
       const firing = tests.filter((t) => t.name.startsWith(`${alert.name}: `) && t.alert_rule_test.some((r) => r.exp_alerts.length > 0));
       expect({ alert: alert.name, firing: firing.length >= branches(alert.expr).length }).toEqual({ alert: alert.name, firing: true });
