@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { panelUrl } from '../contract';
 import { ALERTS, type AlertDefinition } from './catalog';
+import { recordingRules } from './slo';
 
 /** Where the runbooks are served (compose serves runbooks/ here); override at generation time if they live elsewhere. */
 export const RUNBOOK_BASE_URL = process.env.RUNBOOK_BASE_URL ?? 'http://localhost:9998';
@@ -33,5 +34,6 @@ export function rulesYaml(alerts: AlertDefinition[] = ALERTS): string {
     labels: ruleLabels(alert),
     annotations: annotations(alert),
   }));
-  return GENERATED_HEADER + stringify({ groups: [{ name: 'orders', rules }] }, { lineWidth: 0 });
+  // Recording rules first: the SLO alerts and the error-budget panels read them.
+  return GENERATED_HEADER + stringify({ groups: [{ name: 'orders-slo', rules: recordingRules() }, { name: 'orders', rules }] }, { lineWidth: 0 });
 }

@@ -37,6 +37,8 @@ export const PANELS = {
     redisUp: 32,
     databaseUp: 33,
     hotQueryDuration: 300,
+    availabilityBudgetBurn: 34,
+    latencyBudgetBurn: 35,
   },
   dependencies: {
     postgresUp: 41,

@@ -44,11 +44,10 @@ export interface Ports {
 }
 
 /**
- * The project's prometheus.yml with compose host names replaced by this machine's ports, scraping every 5 s: short
- * for a test, long enough that the blackbox probe's timeout (the scrape interval minus a margin) stays above a
- * drilled 1.5 s response, as the real 15 s interval does.
+ * The project's prometheus.yml with compose host names replaced by this machine's ports, at the project's own scrape
+ * and evaluation interval (15 s) unless told otherwise: the detection times measured are the ones a responder gets.
  */
-export function testPrometheusConfig(ports: Ports, intervals = { scrape: '5s', evaluation: '5s' }): string {
+export function testPrometheusConfig(ports: Ports, intervals?: { scrape: string; evaluation: string }): string {
   const hosts: Record<string, string> = {
     'http://host.docker.internal:3000': `http://127.0.0.1:${ports.api}`,
     'orders:9464': `127.0.0.1:${ports.ops}`,
@@ -61,8 +60,10 @@ export function testPrometheusConfig(ports: Ports, intervals = { scrape: '5s', e
   let text = readFileSync(path.join(ROOT, 'monitoring/prometheus/prometheus.yml'), 'utf8');
   for (const [from, to] of Object.entries(hosts)) text = text.split(from).join(to);
   const config = parse(text);
-  config.global.scrape_interval = intervals.scrape;
-  config.global.evaluation_interval = intervals.evaluation;
+  if (intervals) {
+    config.global.scrape_interval = intervals.scrape;
+    config.global.evaluation_interval = intervals.evaluation;
+  }
   config.rule_files = ['/etc/prometheus/rules/*.yml'];
   return stringify(config);
 }
@@ -85,13 +86,13 @@ export function startPrometheus(ports: Ports): Promise<StartedTestContainer> {
     .start();
 }
 
-/** Alertmanager with the project's alertmanager.yml and templates; the real group_wait, a short group_interval. */
+/** Alertmanager with the project's alertmanager.yml and templates (real group_wait and group_interval). */
 export function startAlertmanagerContainer(ports: Ports, receiverUrl: string): Promise<StartedTestContainer> {
   const { yaml, secrets } = testAlertmanagerConfig({
     receiverUrl,
     secretsDir: '/tmp/secrets',
     templatesGlob: '/etc/alertmanager/templates/*.tmpl',
-    timers: { group_interval: '10s' },
+    timers: {},
   });
   return component(
     'alertmanager',
@@ -107,6 +108,7 @@ export function startAlertmanagerContainer(ports: Ports, receiverUrl: string): P
     .withCopyContentToContainer([
       { content: yaml, target: '/etc/alertmanager/alertmanager.yml' },
       { content: readFileSync(path.join(ROOT, 'alerting/templates/slack.tmpl'), 'utf8'), target: '/etc/alertmanager/templates/slack.tmpl' },
+      { content: readFileSync(path.join(ROOT, 'alerting/templates/generated.tmpl'), 'utf8'), target: '/etc/alertmanager/templates/generated.tmpl' },
       ...secrets.map((secret) => ({ content: secret.content, target: secret.file })),
     ])
     .start();

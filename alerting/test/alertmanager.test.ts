@@ -1,7 +1,11 @@
-import { ALERTS, type AlertDefinition } from '../catalog';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ALERTS, onsetLagSeconds, type AlertDefinition } from '../catalog';
+import { README_FILE, readmeWithAlertTable } from '../readme-table';
+import { conveneMentions, GENERATED_TEMPLATE_FILE, generatedTemplate, loadRoster } from '../slack-templates';
 import { annotations } from '../rules-yaml';
 import { HEARTBEAT_PATH, SLACK_PATHS, startAlertmanager } from './support/alertmanager';
-import { binary, run } from './support/tools';
+import { binary, ROOT, run } from './support/tools';
 import { startWebhookReceiver } from './support/webhook-receiver';
 
 const CONFIG = 'alerting/alertmanager.yml';
@@ -11,6 +15,21 @@ function receiverFor(labels: Record<string, string>): string {
   const { output } = run(binary('amtool'), ['config', 'routes', 'test', `--config.file=${CONFIG}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
   return output.split('\n').filter((line) => line && !line.startsWith('Warning')).join('\n').trim();
 }
+
+describe('generated from the catalog and the roster', () => {
+  test.each([
+    [GENERATED_TEMPLATE_FILE, generatedTemplate],
+    [README_FILE, readmeWithAlertTable],
+  ])('%s is up to date (npm run generate)', (file, generate) => {
+    expect({ file, upToDate: readFileSync(path.join(ROOT, file), 'utf8') === generate() }).toEqual({ file, upToDate: true });
+  });
+
+  test('the roster convenes only responders it lists, with Slack handles', () => {
+    const roster = loadRoster();
+    expect(conveneMentions(roster, 'critical').split(' ').length).toBe(roster.convene.critical.length);
+    expect(conveneMentions(roster, 'major')).toMatch(/^@[\w.-]+( @[\w.-]+)*$/);
+  });
+});
 
 test('amtool accepts the configuration and its templates', () => {
   const { code, output } = run(binary('amtool'), ['check-config', CONFIG]);
@@ -77,7 +96,12 @@ describe('a real Alertmanager with the project configuration', () => {
     expect(attachment.title).toBe('[장애 발생] Major (주요 기능 장애) · OrdersPopularLatencyHigh');
     expect(attachment.color).toBe('warning');
     expect(attachment.text).toContain(`*${page.annotations.summary}*`);
-    expect(attachment.text).toContain('• 발생 시간: 2026-11-26 10:02:03 KST');
+    const lag = onsetLagSeconds(definition);
+    const onset = new Date(startsAt.getTime() - lag * 1000 + 9 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+    expect(attachment.text).toContain(`• 발생 시간: ${onset} KST (감지 ${lag}초 전으로 추정)`);
+    expect(attachment.text).toContain('• 감지 시간: 2026-11-26 10:02:03 KST (알림 발생)');
+    expect(attachment.text).toContain('• 장애 수준: Major (주요 기능 장애)');
+    expect(attachment.pretext).toBe(`${conveneMentions(loadRoster(), 'major')} 주요 기능 장애입니다. 담당자는 확인해 주세요.`);
     expect(attachment.text).toContain(`• 증상: ${page.annotations.description}`);
     expect(attachment.text).toContain(`• 영향 범위: ${page.annotations.impact}`);
     expect(attachment.text).toContain(`<${page.annotations.runbook_url}|런북>`);
@@ -104,29 +128,49 @@ describe('a real Alertmanager with the project configuration', () => {
     const delivered = await waitFor(() => receiver.to(SLACK_PATHS.critical)[0], 'the critical page');
     expect(delivered.body.channel).toBe('#orders-critical');
     expect(delivered.body.attachments[0].pretext).toContain('<!channel>');
+    expect(delivered.body.attachments[0].pretext).toContain(conveneMentions(loadRoster(), 'critical'));
     expect(delivered.body.attachments[0].color).toBe('danger');
   });
 
-  test('inhibition: while a critical alert fires, major and minor alerts of the same service are not paged; other services still are', async () => {
+  test('times are KST from any offset: the same instant sent as Z and as +09:00 shows the same 발생/감지/복구 times', async () => {
+    const definition = alert('OrdersCacheUnavailable');
+    const asUtc = { ...firing(definition, { instance: 'utc' }), startsAt: '2026-11-30T10:42:12Z' };
+    const asKst = { ...firing(definition, { instance: 'kst' }), startsAt: '2026-11-30T19:42:12+09:00' };
+    await am.post([asUtc, asKst]);
+    const lines = (text: string, label: string) => text.split('\n').filter((line) => line.startsWith(`• ${label}:`));
+    const page = await waitFor(() => receiver.to(SLACK_PATHS.minor).map((d) => d.body.attachments[0].text as string).find((t) => lines(t, '감지 시간').length === 2), 'both alerts in one page');
+    expect(lines(page, '감지 시간')).toEqual(['• 감지 시간: 2026-11-30 19:42:12 KST (알림 발생)', '• 감지 시간: 2026-11-30 19:42:12 KST (알림 발생)']);
+    const lag = onsetLagSeconds(definition);
+    const onset = new Date(Date.parse('2026-11-30T10:42:12Z') - lag * 1000 + 9 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+    expect(lines(page, '발생 시간')).toEqual([0, 1].map(() => `• 발생 시간: ${onset} KST (감지 ${lag}초 전으로 추정)`));
+
+    const ended = new Date(Math.floor((Date.now() - 1000) / 1000) * 1000);
+    const endedKst = new Date(ended.getTime() + 9 * 3600_000).toISOString().slice(0, 19);
+    await am.post([{ ...asUtc, endsAt: ended.toISOString() }, { ...asKst, endsAt: `${endedKst}+09:00` }]);
+    const resolved = await waitFor(() => receiver.to(SLACK_PATHS.minor).map((d) => d.body.attachments[0].text as string).find((t) => lines(t, '복구 시간').length === 2), 'the [복구] of both');
+    expect(lines(resolved, '복구 시간')).toEqual([0, 1].map(() => `• 복구 시간: ${endedKst.replace('T', ' ')} KST`));
+  });
+
+  test('no page without its closing message: every major and minor page of the service gets its [복구] even when criticals fired and resolved around it (the issue\'s example 4, for every pair)', async () => {
     receiver.deliveries.length = 0;
-    await am.post([firing(alert('OrdersHighErrorRate'))]);
-    await waitFor(() => receiver.to(SLACK_PATHS.critical).find((d) => d.body.attachments[0].title.includes('OrdersHighErrorRate')), 'the critical page');
-
-    await am.post([
-      firing(alert('OrdersStatusLatencyHigh')),
-      firing(alert('OrdersCacheUnavailable')),
-      firing(alert('MonitoringTargetDown'), { job: 'redis-exporter', instance: 'redis-exporter:9121' }),
-    ]);
-    await waitFor(() => receiver.to(SLACK_PATHS.minor).find((d) => d.body.attachments[0].title.includes('MonitoringTargetDown')), 'the minor page of the monitoring service');
+    const lower = ALERTS.filter((a) => a.service === 'orders' && a.severity !== 'critical');
+    const criticals = ALERTS.filter((a) => a.service === 'orders' && a.severity === 'critical');
+    const titled = (channel: string, prefix: string, name: string) =>
+      receiver.to(channel).some((d) => d.body.attachments[0].title.startsWith(prefix) && d.body.attachments[0].title.includes(`· ${name}`));
+    const pages = lower.map((a) => firing(a, { scenario: 'example-4' }));
+    await am.post(pages);
+    await waitFor(() => (lower.every((a) => titled(SLACK_PATHS[a.severity], '[장애 발생]', a.name)) ? true : undefined), 'the major and minor pages');
+    const criticalPages = criticals.map((a) => firing(a, { scenario: 'example-4' }));
+    await am.post(criticalPages);
+    await waitFor(() => (criticals.every((a) => titled(SLACK_PATHS.critical, '[장애 발생]', a.name)) ? true : undefined), 'the critical pages');
+    // The lower alerts resolve while the criticals fire, then the criticals resolve.
+    const past = new Date(Date.now() - 1000).toISOString();
+    await am.post(pages.map((p) => ({ ...p, endsAt: past })));
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-
-    const titles = receiver.deliveries.map((d) => d.body?.attachments?.[0]?.title ?? '');
-    expect(titles.some((t) => t.includes('OrdersStatusLatencyHigh'))).toBe(false);
-    expect(titles.some((t) => t.includes('OrdersCacheUnavailable'))).toBe(false);
-    const states = Object.fromEntries((await am.alerts()).map((a) => [a.labels.alertname, a.status]));
-    expect(states.OrdersStatusLatencyHigh).toMatchObject({ state: 'suppressed', inhibitedBy: [expect.any(String)] });
-    expect(states.OrdersCacheUnavailable).toMatchObject({ state: 'suppressed', inhibitedBy: [expect.any(String)] });
-    expect(states.MonitoringTargetDown).toMatchObject({ state: 'active', inhibitedBy: [] });
+    await am.post(criticalPages.map((p) => ({ ...p, endsAt: new Date(Date.now() - 500).toISOString() })));
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const unclosed = lower.filter((a) => !titled(SLACK_PATHS[a.severity], '[복구]', a.name)).map((a) => a.name);
+    expect(unclosed).toEqual([]);
   });
 
   test('Watchdog reaches the heartbeat receiver and no Slack channel', async () => {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { THRESHOLDS } from '../../contract';
+import { recordingRules } from '../../alerting/slo';
+import { createMetrics } from '../../service/src/telemetry/metrics';
 import { buildDashboards } from '../grafana/dashboards';
 import { DASHBOARDS_DIR, serialize } from '../grafana/generate';
 import { DASHBOARDS, PANELS, type DashboardKey } from '../../contract';
@@ -14,29 +16,18 @@ type Json = Record<string, any>;
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 
-/** Metric names known to exist: the service (README), Prometheus itself, blackbox, the exporters, and ALERTS. */
+/** The service's metric names, from its real registry: histograms expose _bucket, _count and _sum. */
+function serviceMetricNames(): string[] {
+  return createMetrics().registry.getMetricsAsArray().flatMap((metric) => {
+    const { name, type } = metric as unknown as { name: string; type: string };
+    return type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : type === 'summary' ? [name, `${name}_count`, `${name}_sum`] : [name];
+  });
+}
+
+/** Metric names known to exist: the service's registry, the SLO recording rules, Prometheus, blackbox, the exporters, ALERTS. */
 const KNOWN_METRICS = new Set([
-  // orders service (job="orders")
-  'http_server_request_duration_seconds_bucket',
-  'http_server_request_duration_seconds_count',
-  'http_server_request_duration_seconds_sum',
-  'http_server_active_requests',
-  'cache_requests_total',
-  'db_query_duration_seconds_bucket',
-  'db_query_duration_seconds_count',
-  'db_query_duration_seconds_sum',
-  'db_pool_connections',
-  'db_pool_max_connections',
-  'db_up',
-  'redis_connected',
-  'orders_created_total',
-  'orders_cancelled_total',
-  'orders_rejected_total',
-  'nodejs_eventloop_lag_p99_seconds',
-  'nodejs_eventloop_lag_p50_seconds',
-  'process_resident_memory_bytes',
-  'nodejs_heap_size_used_bytes',
-  'process_cpu_seconds_total',
+  ...serviceMetricNames(),
+  ...recordingRules().map((r) => r.record),
   // every scrape job, blackbox
   'up',
   'probe_success',
@@ -189,6 +180,8 @@ describe('panel ids (the alerts link to them)', () => {
       redisUp: ['redis_connected'],
       databaseUp: ['db_up'],
       hotQueryDuration: ['db_query_duration_seconds_bucket', 'sum by (le, query)'],
+      availabilityBudgetBurn: ['slo:http_requests_errors:ratio_rate1h', 'slo:http_requests_errors:ratio_rate6h'],
+      latencyBudgetBurn: ['slo:http_requests_slow:ratio_rate1h', 'slo:http_requests_slow:ratio_rate6h'],
     },
     dependencies: {
       postgresUp: ['pg_up'],

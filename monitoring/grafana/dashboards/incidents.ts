@@ -9,7 +9,8 @@ import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { POPULAR_ROUTE, STATUS_ROUTE } from '../../../contract';
 import { HOT_QUERIES } from '../../../contract';
-import { THRESHOLDS, WINDOWS } from '../../../contract';
+import { BURN_RATE_WINDOWS, SLO_PERIOD, SLOS, THRESHOLDS, WINDOWS } from '../../../contract';
+import { sloRecord } from '../../../alerting/slo';
 import { PANELS } from '../../../contract';
 import {
   COLORS,
@@ -37,6 +38,7 @@ const EXTRA = {
   rowStatus: 201,
   rowCommon: 202,
   cacheLookups: 301,
+  rowBudget: 203,
 } as const;
 
 /** Named queries (db_query_duration_seconds{query}) behind each incident's route. */
@@ -238,6 +240,30 @@ export function cacheLookupsPanel(): timeseries.PanelBuilder {
     .span(12);
 }
 
+/**
+ * Error-budget burn rate of an SLO (bad share over a window ÷ the budget 1 − objective), from the same recording
+ * rules the burn-rate alerts read; the lines are the workbook's page (14.4×, 6×) and ticket (1×) rates.
+ */
+function budgetBurnPanel(id: number, sli: 'availability' | 'latency', title: string, legendPrefix: string): timeseries.PanelBuilder {
+  const budget = 1 - SLOS[sli].objective;
+  const rates = [...new Set(Object.values(BURN_RATE_WINDOWS).flat().map((w) => w.burnRate))].sort((a, b) => a - b);
+  let panel = defaultTimeseries()
+    .id(id)
+    .title(title)
+    .description(
+      `Burn rate of the ${SLOS[sli].objective * 100}% ${sli} SLO: bad share over each window ÷ the error budget (${budget * 100}%). ` +
+        `1× spends the ${SLO_PERIOD} budget in ${SLO_PERIOD}; the alerts page at ${BURN_RATE_WINDOWS.page.map((w) => `${w.burnRate}× over ${w.long} & ${w.short}`).join(', ')}.`,
+    )
+    .unit('x')
+    .min(0)
+    .thresholds(thresholds(COLORS.ok, rates.map((value) => ({ value, color: value >= 6 ? COLORS.critical : COLORS.warning }))))
+    .thresholdsStyle(thresholdLines());
+  ['5m', '1h', '6h', '3d'].forEach((window, i) => {
+    panel = panel.withTarget(promQuery(`${sloRecord(sli, window)} / ${budget}`, { legend: `${legendPrefix}${window}`, refId: String.fromCharCode(65 + i) }));
+  });
+  return panel.span(12);
+}
+
 export function incidentsDashboard(): dashboard.DashboardBuilder {
   return baseDashboard(
     'incidents',
@@ -257,5 +283,8 @@ export function incidentsDashboard(): dashboard.DashboardBuilder {
     .withPanel(redisUpPanel().height(8))
     .withPanel(databaseUpPanel().height(8))
     .withPanel(queryLatencyAllPanel())
-    .withPanel(cacheLookupsPanel());
+    .withPanel(cacheLookupsPanel())
+    .withRow(row(EXTRA.rowBudget, '오류 예산 (SLO)'))
+    .withPanel(budgetBurnPanel(P.availabilityBudgetBurn, 'availability', 'Availability error budget burn rate (non-5xx)', ''))
+    .withPanel(budgetBurnPanel(P.latencyBudgetBurn, 'latency', `Latency error budget burn rate (≤ ${THRESHOLDS.latencySeconds} s, per route)`, '{{http_route}} '));
 }
