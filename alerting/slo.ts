@@ -8,6 +8,8 @@ import {
   THRESHOLDS as T,
   durationSeconds,
   type PanelRef,
+  sloRecord,
+  sloRequestsRecord,
 } from '../contract';
 import type { AlertDefinition } from './catalog';
 
@@ -33,12 +35,6 @@ const routes = `http_route=~"${SLO_ROUTES.join('|')}"`;
 export const WINDOWS_USED = [...new Set(Object.values(BURN_RATE_WINDOWS).flat().flatMap((w) => [w.short, w.long]))].sort(
   (a, b) => durationSeconds(a) - durationSeconds(b),
 );
-
-export const sloRecord = (sli: 'availability' | 'latency', window: string) =>
-  sli === 'availability' ? `slo:http_requests_errors:ratio_rate${window}` : `slo:http_requests_slow:ratio_rate${window}`;
-/** Request rate over the window, the low-traffic guard. */
-export const sloRequestsRecord = (sli: 'availability' | 'latency', window: string) =>
-  sli === 'availability' ? `slo:http_requests:rate${window}` : `slo:http_requests_route:rate${window}`;
 
 export function recordingRules(): RecordingRule[] {
   return WINDOWS_USED.flatMap((w) => [

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { parse } from 'yaml';
 import { KEY_ROUTES } from '../../contract';
-import { freePort } from '../../alerting/test/support/alertmanager';
+import { freePort } from '../../service/test/support/docker';
 import { ROOT } from '../../alerting/test/support/tools';
 
 /**

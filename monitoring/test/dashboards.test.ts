@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { THRESHOLDS } from '../../contract';
-import { recordingRules } from '../../alerting/slo';
+import { parse, stringify } from 'yaml';
+import { INCIDENT_METRICS } from '../../contract/incident';
+import { METRICS, THRESHOLDS } from '../../contract';
 import { createMetrics } from '../../service/src/telemetry/metrics';
 import { buildDashboards } from '../grafana/dashboards';
 import { DASHBOARDS_DIR, serialize } from '../grafana/generate';
@@ -27,7 +27,9 @@ function serviceMetricNames(): string[] {
 /** Metric names known to exist: the service's registry, the SLO recording rules, Prometheus, blackbox, the exporters, ALERTS. */
 const KNOWN_METRICS = new Set([
   ...serviceMetricNames(),
-  ...recordingRules().map((r) => r.record),
+  // the recording rules, as the generated rules file records them
+  ...(parse(readFileSync(join(__dirname, '../../alerting/rules/orders.rules.yml'), 'utf8')) as { groups: { rules: { record?: string }[] }[] }).groups
+    .flatMap((group) => group.rules.flatMap((rule) => (rule.record ? [rule.record] : []))),
   // every scrape job, blackbox
   'up',
   'probe_success',
@@ -56,6 +58,10 @@ const KNOWN_METRICS = new Set([
   ...createRunMetrics([]).registry.getMetricsAsArray()
     .flatMap((m) => (String(m.type) === 'histogram' ? ['_bucket', '_count', '_sum'].map((suffix) => `${m.name}${suffix}`) : [m.name])),
   'push_time_seconds',
+  // the incident timeline receiver (job="incident-timeline"), registered under the contract's names
+  ...Object.values(INCIDENT_METRICS).flatMap((name) =>
+    name === INCIDENT_METRICS.responseDuration ? ['_bucket', '_count', '_sum'].map((suffix) => `${name}${suffix}`) : [name],
+  ),
 ]);
 
 const PROMQL_KEYWORDS = new Set([
@@ -230,7 +236,8 @@ describe('panel ids (the alerts link to them)', () => {
 });
 
 describe('thresholds', () => {
-  const DURATION = /duration_seconds(?:_bucket)?$/;
+  // Request and query durations: the panels that must show the guide's line (not the incident timeline's phases).
+  const DURATION = new RegExp(`^(?:${METRICS.httpDuration}|${METRICS.dbQueryDuration})(?:_bucket)?$`);
   const latencyPanels = [...byUid.values()].flatMap((json) =>
     allPanels(json.panels)
       .filter((panel) => exprsOf(panel).some((expr) => metricNames(expr).some((name) => DURATION.test(name))))

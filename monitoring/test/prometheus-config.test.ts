@@ -14,10 +14,10 @@ describe('prometheus.yml', () => {
     expect(code).toBe(0);
   });
 
-  test('scrapes every service replica, the load balancer, both exporters, the blackbox probes of the public API, Prometheus, both Alertmanagers and the Pushgateway', () => {
+  test('scrapes every service replica, the load balancer, both exporters, the blackbox probes of the public API, Prometheus, both Alertmanagers, the incident timeline and the Pushgateway', () => {
     const config = parse(readFileSync(path.join(ROOT, 'monitoring/prometheus/prometheus.yml'), 'utf8'));
     const jobs = config.scrape_configs.map((job: { job_name: string }) => job.job_name);
-    expect(jobs).toEqual(['orders', 'orders-lb', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager', 'pushgateway']);
+    expect(jobs).toEqual(['orders', 'orders-lb', 'postgres-exporter', 'redis-exporter', 'blackbox-api', 'prometheus', 'alertmanager', 'incident-timeline', 'pushgateway']);
     expect(config.scrape_configs[0].dns_sd_configs).toEqual([{ names: ['orders'], type: 'A', port: 9464, refresh_interval: '15s' }]);
     // The load tests' pushed job="loadtest" and scenario labels survive the scrape.
     expect(config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'pushgateway')).toMatchObject({ honor_labels: true });

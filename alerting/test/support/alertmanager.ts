@@ -1,22 +1,19 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { binary, ROOT } from './tools';
 
 export const SLACK_PATHS = { critical: '/slack/critical', major: '/slack/major', minor: '/slack/minor' } as const;
-export const HEARTBEAT_PATH = '/heartbeat';
+/** Where the stand-in receives the incident timeline's copy of every page. */
+import { freePort } from '../../../service/test/support/docker';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+
+/** Where the stand-in receives the incident timeline's copy of every page. */
+export const TIMELINE_PATH = '/timeline';
+export const HEARTBEAT_PATH = '/heartbeat';
 
 /**
  * The project's real alertmanager.yml, with only what is deployment-specific changed: the webhook URL files point
@@ -41,7 +38,10 @@ export function testAlertmanagerConfig(options: {
       secrets.push({ file, content: `${options.receiverUrl}${SLACK_PATHS[severity]}\n` });
       slack.api_url_file = file;
     }
-    for (const webhook of receiver.webhook_configs ?? []) webhook.url = `${options.receiverUrl}${HEARTBEAT_PATH}`;
+    // The heartbeat goes to the stand-in's heartbeat path, the incident timeline's copy of each page to its own path.
+    for (const webhook of receiver.webhook_configs ?? []) {
+      webhook.url = `${options.receiverUrl}${new URL(webhook.url).pathname === '/heartbeat' ? HEARTBEAT_PATH : TIMELINE_PATH}`;
+    }
   }
   return { yaml: stringify(config), secrets };
 }

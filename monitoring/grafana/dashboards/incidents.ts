@@ -7,10 +7,10 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { withIncidentResponseRow } from '../../../incident/dashboard';
 import { POPULAR_ROUTE, STATUS_ROUTE } from '../../../contract';
 import { HOT_QUERIES } from '../../../contract';
-import { BURN_RATE_WINDOWS, SLO_PERIOD, SLOS, THRESHOLDS, WINDOWS } from '../../../contract';
-import { sloRecord } from '../../../alerting/slo';
+import { BURN_RATE_WINDOWS, SLO_PERIOD, SLOS, sloRecord, THRESHOLDS, WINDOWS } from '../../../contract';
 import { PANELS } from '../../../contract';
 import {
   COLORS,
@@ -265,7 +265,7 @@ function budgetBurnPanel(id: number, sli: 'availability' | 'latency', title: str
 }
 
 export function incidentsDashboard(): dashboard.DashboardBuilder {
-  return baseDashboard(
+  const builder = baseDashboard(
     'incidents',
     'The incident guide, panel by panel: 인기 상품 조회, 주문 상태 조회, then what both depend on (PostgreSQL pool, Redis).',
   )
@@ -287,4 +287,6 @@ export function incidentsDashboard(): dashboard.DashboardBuilder {
     .withRow(row(EXTRA.rowBudget, '오류 예산 (SLO)'))
     .withPanel(budgetBurnPanel(P.availabilityBudgetBurn, 'availability', 'Availability error budget burn rate (non-5xx)', ''))
     .withPanel(budgetBurnPanel(P.latencyBudgetBurn, 'latency', `Latency error budget burn rate (≤ ${THRESHOLDS.latencySeconds} s, per route)`, '{{http_route}} '));
+  // The guide's response times from the incident timeline (incident/README.md): detect, acknowledge, mitigate, recover.
+  return withIncidentResponseRow(builder);
 }
