@@ -17,9 +17,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 const runbookUrls = () =>
-  (parse(readFileSync(path.join(ROOT, RULES_FILE), 'utf8')).groups as { rules: { alert: string; annotations: { runbook_url: string } }[] }[])
+  (parse(readFileSync(path.join(ROOT, RULES_FILE), 'utf8')).groups as { rules: { alert?: string; annotations: { runbook_url: string } }[] }[])
     .flatMap((group) => group.rules)
-    .map((rule) => [rule.alert, rule.annotations.runbook_url] as const);
+    // Recording rules (the SLO ratios) have no alert and no runbook.
+    .flatMap((rule) => (rule.alert === undefined ? [] : [[rule.alert, rule.annotations.runbook_url] as const]));
 
 /** Serves runbooks/site/ as the runbook server (monitoring/runbooks/nginx.conf) does: UTF-8 HTML, 404 otherwise. */
 function startSiteServer(): Promise<Server> {
