@@ -27,7 +27,8 @@ import { requestTelemetry } from './telemetry/http';
 import { registerAdminRoutes } from './components/incident-controls/admin-routes';
 import { createDrills } from './components/incident-controls/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
-import { createRateLimiter } from './components/incident-controls/rate-limiter';
+import { createRateLimiter, type SharedRateLimit } from './components/incident-controls/rate-limiter';
+import { createSharedSettings, SHARED_SETTING_KEYS } from './components/incident-controls/shared-settings';
 import { drillFailures, trafficLimit } from './components/incident-controls/middleware';
 import { declaresTooLarge } from './lib/http/json-body';
 import { createServerEdge, type ServerEdge } from './lib/http/server-edge';
@@ -80,7 +81,13 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   connectInBackground(redis, logger);
 
   const readiness: Readiness = { accepting: true };
-  const rateLimiter = createRateLimiter(metrics, logger);
+  const shared = createSharedSettings(redis, logger, { intervalMs: config.controls.syncIntervalMs, commandTimeoutMs: config.redis.commandTimeoutMs });
+  const rateLimiter = createRateLimiter(metrics, logger, {
+    redis,
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+    instances: config.controls.rateLimitInstances,
+  });
+  shared.register(SHARED_SETTING_KEYS.rateLimit, (raw) => rateLimiter.apply(raw === null ? null : (JSON.parse(raw) as SharedRateLimit)));
   const orders = createOrderRepository(db);
   const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };
   const router = new Router();
@@ -145,10 +152,11 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
     logger,
     readiness,
     registerAdmin: adminToken
-      ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, timeline: { db, logger } })
+      ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, shared, timeline: { db, logger } })
       : undefined,
   });
   // Keeps db_up current between readiness probes, for the database alert.
+  shared.start();
   const databaseCheck = setInterval(() => void checkDatabase(), overrides.databaseCheckIntervalMs ?? 5_000);
   databaseCheck.unref();
 
@@ -173,6 +181,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
     },
     async close() {
       clearInterval(databaseCheck);
+      shared.stop();
       if (redis.isOpen) await redis.close().catch(() => redis.destroy());
       await db.close();
     },
