@@ -25,7 +25,7 @@ import { createRequestContextStorage } from './lib/request-context';
 import { createMetrics, type Metrics } from './telemetry/metrics';
 import { requestTelemetry } from './telemetry/http';
 import { registerAdminRoutes } from './components/incident-controls/admin-routes';
-import { createDrills } from './components/incident-controls/drills';
+import { createDrills, type DrillState } from './components/incident-controls/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
 import { createRateLimiter, type SharedRateLimit } from './components/incident-controls/rate-limiter';
 import { createSharedSettings, SHARED_SETTING_KEYS } from './components/incident-controls/shared-settings';
@@ -87,6 +87,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
     commandTimeoutMs: config.redis.commandTimeoutMs,
     instances: config.controls.rateLimitInstances,
   });
+  shared.register(SHARED_SETTING_KEYS.drills, (raw) => drills.apply(raw === null ? null : (JSON.parse(raw) as DrillState)));
   shared.register(SHARED_SETTING_KEYS.rateLimit, (raw) => rateLimiter.apply(raw === null ? null : (JSON.parse(raw) as SharedRateLimit)));
   const orders = createOrderRepository(db);
   const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };

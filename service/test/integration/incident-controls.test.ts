@@ -218,6 +218,19 @@ describe('two instances sharing one Redis', () => {
     expect(sample(await scrape(t.app.ops), 'rate_limit_requests_per_second')).toBe(0);
   });
 
+  test('a drill set on one instance is in force on both, and clearing it on the other clears it everywhere', async () => {
+    const set = await admin('PUT', '/admin/drills', { failingRoutes: ['GET /api/products'] });
+    expect(set.body).toMatchObject({ active: ['route_errors'], appliesTo: 'all_instances' });
+    expect(await eventually(async () => (await get(`${second.api}/api/products`)).status === 500)).toBe(true);
+    expect((await adminOf(second.ops, 'GET', '/admin/drills')).body.active).toEqual(['route_errors']);
+    expect(sample(await scrape(second.ops), 'fault_drill_active', { drill: 'route_errors' })).toBe(1);
+    expect((await get(`${second.api}/api/users/1`)).status).not.toBe(500);
+
+    await adminOf(second.ops, 'DELETE', '/admin/drills');
+    expect(await eventually(async () => (await get(`${t.app.api}/api/products`)).status === 200)).toBe(true);
+    expect(sample(await scrape(t.app.ops), 'fault_drill_active', { drill: 'route_errors' })).toBe(0);
+  });
+
   test('a limit set while Redis is unreachable applies to that instance only, says so, and reaches the others when Redis returns', async () => {
     await second.redis.close();
     const set = await adminOf(second.ops, 'PUT', '/admin/rate-limit', { requestsPerSecond: 3, burst: 3 });

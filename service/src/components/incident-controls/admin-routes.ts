@@ -95,13 +95,13 @@ export function registerAdminRoutes(
   });
   router.put('/admin/drills', auth, drillsEnabled, async (ctx) => {
     const body = validate(drillBody, await readJsonBody(ctx), 'body');
-    drills.set(body);
-    ctx.body = { drills: drills.state(), active: drills.active() };
-    record(ctx, 'drill_set', { drill: body, active: drills.active() });
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.drills, JSON.stringify(drills.merged(body)));
+    ctx.body = { drills: drills.state(), active: drills.active(), appliesTo };
+    record(ctx, 'drill_set', { drill: body, active: drills.active(), appliesTo });
   });
-  router.delete('/admin/drills', auth, drillsEnabled, (ctx) => {
-    drills.clear();
-    ctx.body = { drills: drills.state(), active: drills.active() };
-    record(ctx, 'drill_cleared');
+  router.delete('/admin/drills', auth, drillsEnabled, async (ctx) => {
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.drills, null);
+    ctx.body = { drills: drills.state(), active: drills.active(), appliesTo };
+    record(ctx, 'drill_cleared', { appliesTo });
   });
 }
