@@ -5,7 +5,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config';
 import { createCancelOrder } from './components/orders/cancel-order';
-import { createOrderQueries } from './components/orders/order-queries';
+import { createOrderQueries, POPULAR_CACHE_KEY_PREFIX } from './components/orders/order-queries';
 import { createPlaceOrder } from './components/orders/place-order';
 import { createOrderRepository } from './components/orders/repository';
 import { registerOrderRoutes } from './components/orders/routes';
@@ -95,18 +95,26 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   router.use(drillFailures(drills));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
+  const popularCache = createJsonCache(
+    CACHES.popular,
+    redis,
+    {
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+      keyPrefix: POPULAR_CACHE_KEY_PREFIX,
+      staleIfErrorSeconds: config.popular.staleIfErrorSeconds,
+      bypass: () => drills.bypassCache(CACHES.popular),
+    },
+    metrics,
+    logger,
+  );
+  // An invalidation (DELETE /admin/cache/popular on any instance) empties every instance's memory tier.
+  shared.register(SHARED_SETTING_KEYS.popularCacheGeneration, () => popularCache.invalidateMemory());
   registerOrderRoutes(router, {
     placeOrder: createPlaceOrder(useCaseDeps),
     cancelOrder: createCancelOrder(useCaseDeps),
     queries: createOrderQueries({
       orders,
-      popularCache: createJsonCache(
-        CACHES.popular,
-        redis,
-        { commandTimeoutMs: config.redis.commandTimeoutMs, bypass: () => drills.bypassCache(CACHES.popular) },
-        metrics,
-        logger,
-      ),
+      popularCache,
       popularCacheTtlSeconds: config.popular.cacheTtlSeconds,
       businessTimeZone: config.businessTimeZone,
     }),
@@ -153,7 +161,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
     logger,
     readiness,
     registerAdmin: adminToken
-      ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, shared, timeline: { db, logger } })
+      ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, shared, popularCache, timeline: { db, logger } })
       : undefined,
   });
   // Keeps db_up current between readiness probes, for the database alert.

@@ -231,6 +231,35 @@ describe('two instances sharing one Redis', () => {
     expect(sample(await scrape(t.app.ops), 'fault_drill_active', { drill: 'route_errors' })).toBe(0);
   });
 
+  test('purging the popular cache on one instance empties Redis and every instance\'s memory tier, and is on the timeline', async () => {
+    const url = (api: string) => `${api}/api/orders/popular?days=7&limit=3`;
+    const aggregates = async (ops: string) =>
+      sample(await scrape(ops), 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' }) ?? 0;
+    expect((await get(url(t.app.api))).status).toBe(200);
+    expect((await get(url(second.api))).status).toBe(200);
+    const held = await aggregates(second.ops);
+    await get(url(second.api));
+    expect(await aggregates(second.ops)).toBe(held);
+
+    expect((await request('DELETE', `${t.app.ops}/admin/cache/popular`, {})).status).toBe(401);
+    const purged = await admin('DELETE', '/admin/cache/popular');
+    expect(purged.status).toBe(200);
+    expect(purged.body.appliesTo).toBe('all_instances');
+    expect(purged.body.purgedKeys).toBeGreaterThanOrEqual(1);
+    expect(await t.app.redis.keys('popular:*')).toEqual([]);
+    // The other instance forgets its copy within a sync interval: its next read computes the ranking again.
+    expect(
+      await eventually(async () => {
+        const before = await aggregates(second.ops);
+        await get(url(second.api));
+        return (await aggregates(second.ops)) > before;
+      }),
+    ).toBe(true);
+    expect(
+      await eventually(async () => (await t.app.sql(`SELECT 1 FROM incident_events WHERE action = 'cache_purged'`)).length === 1),
+    ).toBe(true);
+  });
+
   test('a limit set while Redis is unreachable applies to that instance only, says so, and reaches the others when Redis returns', async () => {
     await second.redis.close();
     const set = await adminOf(second.ops, 'PUT', '/admin/rate-limit', { requestsPerSecond: 3, burst: 3 });

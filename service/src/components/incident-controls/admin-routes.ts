@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import { actorOf, recordIncidentAction, type IncidentTimelineDeps } from '../inc
 import { DRILL_CACHES, type Drills } from './drills';
 import { RATE_LIMIT_BOUNDS, type RateLimiter, type SharedRateLimit } from './rate-limiter';
 import { SHARED_SETTING_KEYS, type SharedSettings } from './shared-settings';
+import type { JsonCache } from '../../infra/cache';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -56,7 +57,7 @@ const drillBody = z.strictObject({
  */
 export function registerAdminRoutes(
   router: Router,
-  deps: { token: string; drills: Drills; rateLimiter: RateLimiter; shared: SharedSettings; timeline?: IncidentTimelineDeps },
+  deps: { token: string; drills: Drills; rateLimiter: RateLimiter; shared: SharedSettings; popularCache: JsonCache; timeline?: IncidentTimelineDeps },
 ) {
   const { drills, rateLimiter, shared } = deps;
   // The incident timeline's 임시 조치: stamped now, written in the background so a responder's control never waits
@@ -88,6 +89,22 @@ export function registerAdminRoutes(
     const appliesTo = await shared.publish(SHARED_SETTING_KEYS.rateLimit, null);
     ctx.body = { rateLimit: null, appliesTo };
     record(ctx, 'rate_limit_cleared', { appliesTo });
+  });
+
+  // Purges the popular-products ranking everywhere: its Redis keys (stale copies too), then every instance's memory
+  // tier (a new generation shared like the other settings). 503 SERVICE_UNAVAILABLE when Redis cannot be reached:
+  // nothing is purged then, and the memory tiers expire on their own within one POPULAR_CACHE_TTL_SECONDS.
+  router.delete('/admin/cache/popular', auth, async (ctx) => {
+    let purgedKeys: number;
+    try {
+      purgedKeys = await deps.popularCache.purge();
+    } catch (error) {
+      ctx.set('Retry-After', '5');
+      throw new AppError(503, 'SERVICE_UNAVAILABLE', `Redis is unavailable, nothing was purged: ${(error as Error).message}`);
+    }
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.popularCacheGeneration, `${Date.now()}-${randomUUID()}`);
+    ctx.body = { purgedKeys, appliesTo };
+    record(ctx, 'cache_purged', { cache: 'popular_products', purgedKeys, appliesTo });
   });
 
   router.get('/admin/drills', auth, drillsEnabled, (ctx) => {

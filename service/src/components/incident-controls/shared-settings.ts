@@ -30,13 +30,20 @@ export function createSharedSettings(redis: RedisClient, logger: Logger, options
   let changes = 0;
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
+  /**
+   * Commands sent and not answered yet. While one is outstanding no poll is sent: a hung Redis must see the socket go
+   * quiet, which is how the client detects it (see createRedis), and unanswered polls must not pile up.
+   */
+  let outstanding = 0;
 
   async function bounded<T>(run: () => Promise<T>): Promise<T> {
     if (!redis.isReady) throw new Error('redis is not connected');
     let t: NodeJS.Timeout | undefined;
+    outstanding++;
+    const command = run().finally(() => outstanding--);
     try {
       return await Promise.race([
-        run(),
+        command,
         new Promise<never>((_, reject) => {
           t = setTimeout(() => reject(new Error(`redis took over ${options.commandTimeoutMs} ms`)), options.commandTimeoutMs);
         }),
@@ -60,7 +67,7 @@ export function createSharedSettings(redis: RedisClient, logger: Logger, options
 
   /** One round: first write what was changed while Redis was away, then read every key and apply what changed. */
   async function poll(): Promise<void> {
-    if (polling || !redis.isReady || appliers.size === 0) return;
+    if (polling || outstanding > 0 || !redis.isReady || appliers.size === 0) return;
     polling = true;
     try {
       for (const [key, raw] of [...pending]) {
