@@ -46,8 +46,9 @@ export interface SharedRateLimit extends RateLimit {
 
 /**
  * Traffic limiting, the guide's temporary action, as ONE limit for the whole service however many instances run:
- * rate-limiter-flexible's RateLimiterRedis counts every instance's requests in one Redis key per window. Admitted
- * requests keep their latency; the excess gets a fast 429.
+ * rate-limiter-flexible's RateLimiterRedis counts every instance's requests in one Redis key per window (one round
+ * trip per admitted request; refusals after an instance has seen the window used up are answered from memory).
+ * Admitted requests keep their latency; the excess gets a fast 429.
  *
  * Redis down or slower than `commandTimeoutMs`: fail open to a limiter in this process's memory allowing
  * 1/`instances` of the limit (rate-limiter-flexible's insurance limiter), so N instances together still admit about
@@ -72,6 +73,9 @@ export function createRateLimiter(
         keyPrefix,
         points,
         duration: durationSeconds,
+        // Once this instance sees the window used up, it refuses in memory until the window ends: shedding an
+        // overload then costs no Redis round trip per refused request.
+        inMemoryBlockOnConsumed: points,
       }),
       timeoutMs: options.commandTimeoutMs,
       insuranceLimiter: new RateLimiterMemory({ keyPrefix, points: Math.max(1, Math.floor(points / options.instances)), duration: durationSeconds }),
