@@ -94,6 +94,8 @@ export function createSharedSettings(redis: RedisClient, logger: Logger, options
     /** Registers what to do with a key's value (null when absent); called at start-up and whenever it changes. */
     register(key: SharedSettingKey, applier: (raw: string | null) => void): void {
       appliers.set(key, applier);
+      // Absent is what a fresh instance already has in force: only a value found in Redis is applied at start-up.
+      seen.set(key, null);
     },
     /**
      * Applies a value here at once and stores it for every instance. Resolves to where it took effect; never throws
