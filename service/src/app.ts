@@ -82,11 +82,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
 
   const readiness: Readiness = { accepting: true };
   const shared = createSharedSettings(redis, logger, { intervalMs: config.controls.syncIntervalMs, commandTimeoutMs: config.redis.commandTimeoutMs });
-  const rateLimiter = createRateLimiter(metrics, logger, {
-    redis,
-    commandTimeoutMs: config.redis.commandTimeoutMs,
-    instances: config.controls.rateLimitInstances,
-  });
+  const rateLimiter = createRateLimiter(metrics, logger, { redis, instances: config.controls.rateLimitInstances });
   shared.register(SHARED_SETTING_KEYS.drills, (raw) => drills.apply(raw === null ? null : (JSON.parse(raw) as DrillState)));
   shared.register(SHARED_SETTING_KEYS.rateLimit, (raw) => rateLimiter.apply(raw === null ? null : (JSON.parse(raw) as SharedRateLimit)));
   const orders = createOrderRepository(db);

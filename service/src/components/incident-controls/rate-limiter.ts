@@ -17,6 +17,14 @@ export const RETRY_AFTER_MAX_SECONDS = 60;
 
 const KEY_PREFIX = 'incident-controls:rate-limit-window';
 
+/**
+ * Longest a request waits for the shared window before the per-instance fallback decides, in ms. Longer than the
+ * cache's REDIS_COMMAND_TIMEOUT_MS on purpose: the limiter matters most under overload, when the event loop itself
+ * lags by tens of milliseconds, and every timeout admits a request outside the global count. A hung Redis costs
+ * this at most until the client drops the connection (about 2 s), after which the fallback answers at once.
+ */
+export const RATE_LIMIT_REDIS_TIMEOUT_MS = 500;
+
 export interface RateLimit {
   requestsPerSecond: number;
   burst: number;
@@ -50,14 +58,14 @@ export interface SharedRateLimit extends RateLimit {
  * trip per admitted request; refusals after an instance has seen the window used up are answered from memory).
  * Admitted requests keep their latency; the excess gets a fast 429.
  *
- * Redis down or slower than `commandTimeoutMs`: fail open to a limiter in this process's memory allowing
+ * Redis down or slower than RATE_LIMIT_REDIS_TIMEOUT_MS: fail open to a limiter in this process's memory allowing
  * 1/`instances` of the limit (rate-limiter-flexible's insurance limiter), so N instances together still admit about
  * the limit, and no request waits on Redis or fails because of it.
  */
 export function createRateLimiter(
   metrics: Metrics,
   logger: Logger,
-  options: { redis: RedisClient; commandTimeoutMs: number; instances: number },
+  options: { redis: RedisClient; instances: number },
 ) {
   let limit: SharedRateLimit | undefined;
   let limiter: RLWrapperTimeouts | undefined;
@@ -77,7 +85,7 @@ export function createRateLimiter(
         // overload then costs no Redis round trip per refused request.
         inMemoryBlockOnConsumed: points,
       }),
-      timeoutMs: options.commandTimeoutMs,
+      timeoutMs: RATE_LIMIT_REDIS_TIMEOUT_MS,
       insuranceLimiter: new RateLimiterMemory({ keyPrefix, points: Math.max(1, Math.floor(points / options.instances)), duration: durationSeconds }),
     });
   }
