@@ -24,6 +24,7 @@ export const INCIDENT_ACTIONS = [
   'rate_limit_cleared',
   'drill_set',
   'drill_cleared',
+  'cache_purged',
   'service_started',
   'fault_injected',
   'fault_cleared',

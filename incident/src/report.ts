@@ -52,6 +52,7 @@ const ACTION_TEXT: Record<string, string> = {
   rate_limit_cleared: '트래픽 제한 해제',
   drill_set: '장애 훈련 주입',
   drill_cleared: '장애 훈련 해제',
+  cache_purged: '인기 상품 캐시 비우기 (모든 인스턴스)',
   service_started: '서비스 (재)시작',
   fault_injected: '장애 주입 (게임 데이)',
   fault_cleared: '장애 제거 (게임 데이)',

@@ -5,7 +5,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from './config';
 import { createCancelOrder } from './components/orders/cancel-order';
-import { createOrderQueries } from './components/orders/order-queries';
+import { createOrderQueries, POPULAR_CACHE_KEY_PREFIX } from './components/orders/order-queries';
 import { createPlaceOrder } from './components/orders/place-order';
 import { createOrderRepository } from './components/orders/repository';
 import { registerOrderRoutes } from './components/orders/routes';
@@ -25,9 +25,10 @@ import { createRequestContextStorage } from './lib/request-context';
 import { createMetrics, type Metrics } from './telemetry/metrics';
 import { requestTelemetry } from './telemetry/http';
 import { registerAdminRoutes } from './components/incident-controls/admin-routes';
-import { createDrills } from './components/incident-controls/drills';
+import { createDrills, type DrillState } from './components/incident-controls/drills';
 import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
-import { createRateLimiter } from './components/incident-controls/rate-limiter';
+import { createRateLimiter, type SharedRateLimit } from './components/incident-controls/rate-limiter';
+import { createSharedSettings, SHARED_SETTING_KEYS } from './components/incident-controls/shared-settings';
 import { drillFailures, trafficLimit } from './components/incident-controls/middleware';
 import { declaresTooLarge } from './lib/http/json-body';
 import { createServerEdge, type ServerEdge } from './lib/http/server-edge';
@@ -80,25 +81,36 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   connectInBackground(redis, logger);
 
   const readiness: Readiness = { accepting: true };
-  const rateLimiter = createRateLimiter(metrics, logger);
+  const shared = createSharedSettings(redis, logger, { intervalMs: config.controls.syncIntervalMs, commandTimeoutMs: config.redis.commandTimeoutMs });
+  const rateLimiter = createRateLimiter(metrics, logger, { redis, instances: config.controls.rateLimitInstances });
+  shared.register(SHARED_SETTING_KEYS.drills, (raw) => drills.apply(raw === null ? null : (JSON.parse(raw) as DrillState)));
+  shared.register(SHARED_SETTING_KEYS.rateLimit, (raw) => rateLimiter.apply(raw === null ? null : (JSON.parse(raw) as SharedRateLimit)));
   const orders = createOrderRepository(db);
   const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };
   const router = new Router();
   router.use(drillFailures(drills));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
+  const popularCache = createJsonCache(
+    CACHES.popular,
+    redis,
+    {
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+      keyPrefix: POPULAR_CACHE_KEY_PREFIX,
+      staleIfErrorSeconds: config.popular.staleIfErrorSeconds,
+      bypass: () => drills.bypassCache(CACHES.popular),
+    },
+    metrics,
+    logger,
+  );
+  // An invalidation (DELETE /admin/cache/popular on any instance) empties every instance's memory tier.
+  shared.register(SHARED_SETTING_KEYS.popularCacheGeneration, () => popularCache.invalidateMemory());
   registerOrderRoutes(router, {
     placeOrder: createPlaceOrder(useCaseDeps),
     cancelOrder: createCancelOrder(useCaseDeps),
     queries: createOrderQueries({
       orders,
-      popularCache: createJsonCache(
-        CACHES.popular,
-        redis,
-        { commandTimeoutMs: config.redis.commandTimeoutMs, bypass: () => drills.bypassCache(CACHES.popular) },
-        metrics,
-        logger,
-      ),
+      popularCache,
       popularCacheTtlSeconds: config.popular.cacheTtlSeconds,
       businessTimeZone: config.businessTimeZone,
     }),
@@ -145,10 +157,11 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
     logger,
     readiness,
     registerAdmin: adminToken
-      ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, timeline: { db, logger } })
+      ? (opsRouter) => registerAdminRoutes(opsRouter, { token: adminToken, drills, rateLimiter, shared, popularCache, timeline: { db, logger } })
       : undefined,
   });
   // Keeps db_up current between readiness probes, for the database alert.
+  shared.start();
   const databaseCheck = setInterval(() => void checkDatabase(), overrides.databaseCheckIntervalMs ?? 5_000);
   databaseCheck.unref();
 
@@ -173,6 +186,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
     },
     async close() {
       clearInterval(databaseCheck);
+      shared.stop();
       if (redis.isOpen) await redis.close().catch(() => redis.destroy());
       await db.close();
     },

@@ -40,6 +40,9 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
   FAULTS_ENABLED: flag.default(false),
+  CONTROLS_SYNC_INTERVAL_MS: positiveInt.min(50).max(60_000).default(1_000),
+  RATE_LIMIT_INSTANCES: positiveInt.max(1_000).default(1),
+  POPULAR_STALE_IF_ERROR_SECONDS: nonNegativeInt.max(86_400).default(300),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -54,11 +57,20 @@ export interface Config {
    */
   database: { url: string; poolMax: number; acquireTimeoutMs: number; lockTimeoutMs: number; statementTimeoutMs: number };
   redis: { url: string; commandTimeoutMs: number };
-  popular: { cacheTtlSeconds: number };
+  /**
+   * `staleIfErrorSeconds`: how long past its expiry the last ranking is still served (marked stale) when it cannot be
+   * computed (PostgreSQL down); 0 = never.
+   */
+  popular: { cacheTtlSeconds: number; staleIfErrorSeconds: number };
   businessTimeZone: string;
   shutdown: { drainMs: number; timeoutMs: number };
   /** Admin calls on the ops port (traffic limiting, drills) need this bearer token; without it they are off. */
   admin: { token?: string; faultsEnabled: boolean };
+  /**
+   * Settings shared by every instance through Redis: read every `syncIntervalMs` ms. `rateLimitInstances` is how many
+   * instances run: with Redis unavailable each limits to 1/N of the global limit on its own.
+   */
+  controls: { syncIntervalMs: number; rateLimitInstances: number };
 }
 
 export class ConfigError extends Error {}
@@ -90,9 +102,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     },
     redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
-    popular: { cacheTtlSeconds: e.POPULAR_CACHE_TTL_SECONDS },
+    popular: { cacheTtlSeconds: e.POPULAR_CACHE_TTL_SECONDS, staleIfErrorSeconds: e.POPULAR_STALE_IF_ERROR_SECONDS },
     businessTimeZone: e.BUSINESS_TIMEZONE,
     shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     admin: { token: e.ADMIN_TOKEN, faultsEnabled: e.FAULTS_ENABLED },
+    controls: { syncIntervalMs: e.CONTROLS_SYNC_INTERVAL_MS, rateLimitInstances: e.RATE_LIMIT_INSTANCES },
   };
 }

@@ -13,6 +13,8 @@ export interface CachedJson {
    * (the cache-bypass drill).
    */
   expiresAt: number | undefined;
+  /** True when this is the last value kept past its expiry, served because a fresh one could not be computed. */
+  stale?: boolean;
 }
 
 export interface JsonCache {
@@ -22,7 +24,17 @@ export interface JsonCache {
    * aggregate. Redis failures fall through to `load`.
    */
   getOrLoad(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<CachedJson>;
+  /**
+   * Forgets every value this process holds in memory (fresh and stale); loads already running are not remembered.
+   * Does not touch Redis: see purge.
+   */
+  invalidateMemory(): void;
+  /** Deletes this cache's keys (those starting with its key prefix, stale copies included) from Redis; resolves to how many. */
+  purge(): Promise<number>;
 }
+
+/** The Redis key of the last value of `key`, kept for the stale-if-error grace period. */
+const staleKeyOf = (key: string) => `${key}:stale`;
 
 /** A strong ETag for a byte string: a quoted SHA-1 of the bytes, base64url (27 characters inside the quotes). */
 export function entityTag(bytes: Buffer): string {
@@ -40,13 +52,27 @@ const entry = (bytes: Buffer, expiresAt: number | undefined): CachedJson => ({ b
 export function createJsonCache(
   name: string,
   redis: RedisClient,
-  options: { commandTimeoutMs: number; bypass?: () => boolean; maxRememberedKeys?: number },
+  options: {
+    commandTimeoutMs: number;
+    /** Every key of this cache starts with it (what purge deletes). */
+    keyPrefix: string;
+    /**
+     * How long past its expiry the last value is still served, marked stale, when `load` fails (RFC 5861
+     * stale-if-error), in seconds; 0 or absent = never. The last value is kept in memory and in Redis that long.
+     */
+    staleIfErrorSeconds?: number;
+    bypass?: () => boolean;
+    maxRememberedKeys?: number;
+  },
   metrics: Metrics,
   logger: Logger,
 ): JsonCache {
   /** Loads in progress, by key: concurrent misses wait for the same one. */
   const flights = new Map<string, Promise<CachedJson>>();
   const memory = new Map<string, CachedJson>();
+  const graceMs = (options.staleIfErrorSeconds ?? 0) * 1000;
+  /** Bumped by invalidateMemory: a load that started under an older generation is not remembered. */
+  let generation = 0;
   const maxRememberedKeys = options.maxRememberedKeys ?? 1_000;
   const hit = metrics.cacheRequests.labels(name, 'hit');
   const miss = metrics.cacheRequests.labels(name, 'miss');
@@ -56,7 +82,7 @@ export function createJsonCache(
     if (value.expiresAt === undefined || value.expiresAt <= performance.now()) return;
     if (memory.size >= maxRememberedKeys && !memory.has(key)) {
       const now = performance.now();
-      for (const [k, remembered] of memory) if (remembered.expiresAt! <= now) memory.delete(k);
+      for (const [k, remembered] of memory) if (remembered.expiresAt! + graceMs <= now) memory.delete(k);
       // Still full of live entries: forget the oldest one.
       if (memory.size >= maxRememberedKeys) memory.delete(memory.keys().next().value!);
     }
@@ -67,7 +93,7 @@ export function createJsonCache(
    * Runs Redis commands for at most the command timeout; a reply that comes later is dropped. Failures of
    * look-ups (GET) are counted as cache errors; a failed write only means the next request loads again.
    */
-  async function bounded<T>(command: 'GET' | 'SET', run: () => Promise<T>): Promise<T | undefined> {
+  async function bounded<T>(command: 'GET' | 'SET' | 'SCAN', run: () => Promise<T>): Promise<T | undefined> {
     if (!redis.isReady) {
       if (command === 'GET') failed.inc();
       return undefined;
@@ -88,14 +114,20 @@ export function createJsonCache(
   }
 
   function loadOnce(key: string, ttlSeconds: number, load: () => Promise<string>): Promise<CachedJson> {
+    const startedIn = generation;
     const flight = load().then((json) => entry(Buffer.from(json), performance.now() + ttlSeconds * 1000));
     flights.set(key, flight);
     // Memory has the value before any waiter resumes, so a request arriving after the load finds it there; Redis
     // gets it in the background (a failed write only means another instance loads again).
     flight
       .then((value) => {
+        if (startedIn !== generation) return;
         remember(key, value);
         void bounded('SET', () => redis.set(key, value.bytes, { expiration: { type: 'EX', value: ttlSeconds } }));
+        if (graceMs > 0) {
+          const keepSeconds = ttlSeconds + Math.ceil(graceMs / 1000);
+          void bounded('SET', () => redis.set(staleKeyOf(key), value.bytes, { expiration: { type: 'EX', value: keepSeconds } }));
+        }
       })
       .catch(() => undefined)
       .finally(() => flights.delete(key));
@@ -106,10 +138,31 @@ export function createJsonCache(
     const remembered = memory.get(key);
     if (!remembered) return undefined;
     if (remembered.expiresAt! <= performance.now()) {
-      memory.delete(key);
+      // Past its expiry it is kept only as the stale copy of the grace period.
+      if (remembered.expiresAt! + graceMs <= performance.now()) memory.delete(key);
       return undefined;
     }
     return remembered;
+  }
+
+  /** The last value of `key` within the grace period (this process's, else the shared one), marked stale. */
+  async function staleCopy(key: string): Promise<CachedJson | undefined> {
+    if (graceMs <= 0) return undefined;
+    const remembered = memory.get(key);
+    if (remembered && remembered.expiresAt! + graceMs > performance.now()) return { ...remembered, expiresAt: undefined, stale: true };
+    const shared = await bounded('GET', () => redis.get(staleKeyOf(key)));
+    return typeof shared === 'string' ? { ...entry(Buffer.from(shared), undefined), stale: true } : undefined;
+  }
+
+  async function freshOrStale(key: string, compute: () => Promise<CachedJson>): Promise<CachedJson> {
+    try {
+      return await compute();
+    } catch (error) {
+      const stale = await staleCopy(key);
+      if (!stale) throw error;
+      logger.debug('serving a stale cached value: the fresh one could not be computed', { cache: name, error: (error as Error).message });
+      return stale;
+    }
   }
 
   return {
@@ -127,7 +180,7 @@ export function createJsonCache(
       const flight = flights.get(key);
       if (flight) {
         miss.inc();
-        return flight;
+        return freshOrStale(key, () => flight);
       }
       // Both commands go out in one write, so the remaining TTL costs no extra round trip.
       const cached = await bounded('GET', () => Promise.all([redis.get(key), redis.pTTL(key)]));
@@ -139,7 +192,21 @@ export function createJsonCache(
       }
       if (cached) miss.inc();
       // While this request waited for Redis, another may have loaded the value (it is in memory) or be loading it.
-      return inMemory(key) ?? flights.get(key) ?? loadOnce(key, ttlSeconds, load);
+      const now = inMemory(key);
+      if (now) return now;
+      return freshOrStale(key, () => flights.get(key) ?? loadOnce(key, ttlSeconds, load));
+    },
+    invalidateMemory() {
+      generation++;
+      memory.clear();
+    },
+    async purge() {
+      if (!redis.isReady) throw new Error('redis is not connected');
+      let deleted = 0;
+      for await (const keys of redis.scanIterator({ MATCH: `${options.keyPrefix}*`, COUNT: 500 })) {
+        if (keys.length > 0) deleted += await redis.del(keys);
+      }
+      return deleted;
     },
   };
 }

@@ -4,11 +4,12 @@ import { initialSchema } from './migrations/0001-initial-schema';
 import { hotQueryIndexes } from './migrations/0002-hot-query-indexes';
 import { idempotencyKeys } from './migrations/0003-idempotency-keys';
 import { incidentTimeline } from './migrations/0004-incident-timeline';
+import { incidentActionCachePurged } from './migrations/0005-incident-action-cache-purged';
 
 export type Migration = RunnableMigration<Sequelize>;
 
 /** Listed explicitly rather than globbed, so the compiled service and the TypeScript sources run the same set. */
-export const MIGRATIONS: Migration[] = [initialSchema, hotQueryIndexes, idempotencyKeys, incidentTimeline];
+export const MIGRATIONS: Migration[] = [initialSchema, hotQueryIndexes, idempotencyKeys, incidentTimeline, incidentActionCachePurged];
 
 const MIGRATION_TABLE = 'schema_migrations';
 

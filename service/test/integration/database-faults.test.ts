@@ -211,3 +211,55 @@ describe('PostgreSQL unreachable', () => {
     expect(await given.balanceOf(userId)).toBe(99_000);
   });
 });
+
+describe('PostgreSQL unreachable: the popular ranking during the grace period', () => {
+  test('both instances serve the last ranking marked stale until POPULAR_STALE_IF_ERROR_SECONDS past its expiry, then 503', async () => {
+    const TTL_SECONDS = 1;
+    const GRACE_SECONDS = 6;
+    const env = {
+      DATABASE_URL: postgres.getConnectionUri(),
+      POPULAR_CACHE_TTL_SECONDS: String(TTL_SECONDS),
+      POPULAR_STALE_IF_ERROR_SECONDS: String(GRACE_SECONDS),
+    };
+    const userId = await given.user(100_000);
+    await post(`${app.api}/api/orders`, { userId, items: [{ productId: await given.product(1_000, 10), quantity: 2 }] });
+    const warm = await startTestApp(env);
+    const cold = await startTestApp(env);
+    try {
+      const url = (api: string, query = '?days=2&limit=3') => `${api}/api/orders/popular${query}`;
+      const fresh = await get(url(warm.api));
+      const loadedAt = performance.now();
+      expect(fresh.status).toBe(200);
+      expect(fresh.headers.get('x-cache')).toBeNull();
+
+      await control.stop();
+      // Past the ranking's expiry, so both tiers must recompute it and cannot.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, loadedAt + TTL_SECONDS * 1000 + 200 - performance.now())));
+      const fromMemory = await get(url(warm.api));
+      const fromRedis = await get(url(cold.api));
+      const neverCached = await get(url(warm.api, '?days=9&limit=3'));
+      // The check above must have happened inside the grace period for it to mean anything.
+      expect(performance.now() - loadedAt).toBeLessThan((TTL_SECONDS + GRACE_SECONDS) * 1000);
+
+      for (const stale of [fromMemory, fromRedis]) {
+        expect(stale.status).toBe(200);
+        expect(stale.body).toEqual(fresh.body);
+        expect(stale.headers.get('x-cache')).toBe('stale');
+        expect(stale.headers.get('cache-control')).toBe('no-store');
+      }
+      expect(neverCached.status).toBe(503);
+      expect(neverCached.body.error.code).toBe('DATABASE_UNAVAILABLE');
+
+      // After the grace period nothing stale is served any more.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, loadedAt + (TTL_SECONDS + GRACE_SECONDS + 1) * 1000 - performance.now())));
+      for (const expired of [await get(url(warm.api)), await get(url(cold.api))]) {
+        expect(expired.status).toBe(503);
+        expect(expired.body.error.code).toBe('DATABASE_UNAVAILABLE');
+      }
+    } finally {
+      await control.start();
+      await eventually(() => get(`${app.ops}/readyz`), (r) => r.status === 200, 30_000);
+      await Promise.all([warm.close(), cold.close()]);
+    }
+  }, 60_000);
+});

@@ -4,7 +4,8 @@ import { startTestApp, useTestApp } from '../support/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const t = useTestApp({ ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: 'true', SLOW_REQUEST_MS: '200' });
+const ENV = { ADMIN_TOKEN: TOKEN, FAULTS_ENABLED: 'true', SLOW_REQUEST_MS: '200', CONTROLS_SYNC_INTERVAL_MS: '100' };
+const t = useTestApp(ENV);
 
 const admin = (method: string, path: string, json?: unknown, headers: Record<string, string> = auth) =>
   request(method, `${t.app.ops}${path}`, { json, headers });
@@ -48,7 +49,7 @@ describe('traffic limiting', () => {
 
   test('refuses the excess with 429 and Retry-After, counts it per route, and switches off in one call', async () => {
     const set = await admin('PUT', '/admin/rate-limit', { requestsPerSecond: 2, burst: 5 });
-    expect(set.body).toEqual({ rateLimit: { requestsPerSecond: 2, burst: 5 } });
+    expect(set.body).toEqual({ rateLimit: { requestsPerSecond: 2, burst: 5 }, appliesTo: 'all_instances' });
 
     const responses = await Promise.all(Array.from({ length: 30 }, () => get(`${t.app.api}/api/products`)));
     const limited = responses.filter((r) => r.status === 429);
@@ -160,6 +161,119 @@ describe('incident drills', () => {
       expect((await admin('GET', '/admin/drills')).body.active).toEqual([]);
     },
   );
+});
+
+/** Polls `probe` every 50 ms until it returns true, for at most `ms`. */
+async function eventually(probe: () => Promise<boolean>, ms = 3_000): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if (await probe()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return probe();
+}
+
+describe('two instances sharing one Redis', () => {
+  let second: Awaited<ReturnType<typeof startTestApp>>;
+  const adminOf = (ops: string, method: string, path: string, json?: unknown) => request(method, `${ops}${path}`, { json, headers: auth });
+  beforeAll(async () => {
+    second = await startTestApp(ENV);
+  });
+  afterAll(() => second?.close());
+  afterEach(async () => {
+    await admin('DELETE', '/admin/rate-limit');
+    await admin('DELETE', '/admin/drills');
+  });
+
+  test('a traffic limit set on one instance is one global limit: both together admit about L·t + burst, not 2·L·t', async () => {
+    const L = 5;
+    await admin('PUT', '/admin/rate-limit', { requestsPerSecond: L, burst: L });
+    expect(await eventually(async () => (await adminOf(second.ops, 'GET', '/admin/rate-limit')).body.rateLimit?.requestsPerSecond === L)).toBe(true);
+    expect(sample(await scrape(second.ops), 'rate_limit_requests_per_second')).toBe(L);
+
+    // Each instance gets a request every ~10 ms, far above the limit, for about 4 s.
+    const admitted = { first: 0, second: 0 };
+    const started = performance.now();
+    const drive = async (api: string, name: keyof typeof admitted) => {
+      while (performance.now() - started < 4_000) {
+        const response = await get(`${api}/api/products`);
+        if (response.status === 200) admitted[name]++;
+        else expect(response.status).toBe(429);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await Promise.all([drive(t.app.api, 'first'), drive(second.api, 'second')]);
+    const seconds = (performance.now() - started) / 1000;
+    const total = admitted.first + admitted.second;
+
+    expect(admitted.first).toBeGreaterThan(0);
+    expect(admitted.second).toBeGreaterThan(0);
+    // Fixed one-second windows: at most L per window started in the span (one more window than whole seconds).
+    expect(total).toBeLessThanOrEqual(L * Math.ceil(seconds + 1));
+    expect(total).toBeGreaterThanOrEqual(L * Math.floor(seconds - 1));
+    expect(total).toBeLessThan(2 * L * seconds);
+
+    await adminOf(second.ops, 'DELETE', '/admin/rate-limit');
+    expect(await eventually(async () => (await admin('GET', '/admin/rate-limit')).body.rateLimit === null)).toBe(true);
+    expect(sample(await scrape(t.app.ops), 'rate_limit_requests_per_second')).toBe(0);
+  });
+
+  test('a drill set on one instance is in force on both, and clearing it on the other clears it everywhere', async () => {
+    const set = await admin('PUT', '/admin/drills', { failingRoutes: ['GET /api/products'] });
+    expect(set.body).toMatchObject({ active: ['route_errors'], appliesTo: 'all_instances' });
+    expect(await eventually(async () => (await get(`${second.api}/api/products`)).status === 500)).toBe(true);
+    expect((await adminOf(second.ops, 'GET', '/admin/drills')).body.active).toEqual(['route_errors']);
+    expect(sample(await scrape(second.ops), 'fault_drill_active', { drill: 'route_errors' })).toBe(1);
+    expect((await get(`${second.api}/api/users/1`)).status).not.toBe(500);
+
+    await adminOf(second.ops, 'DELETE', '/admin/drills');
+    expect(await eventually(async () => (await get(`${t.app.api}/api/products`)).status === 200)).toBe(true);
+    expect(sample(await scrape(t.app.ops), 'fault_drill_active', { drill: 'route_errors' })).toBe(0);
+  });
+
+  test('purging the popular cache on one instance empties Redis and every instance\'s memory tier, and is on the timeline', async () => {
+    const url = (api: string) => `${api}/api/orders/popular?days=7&limit=3`;
+    const aggregates = async (ops: string) =>
+      sample(await scrape(ops), 'db_query_duration_seconds_count', { query: 'popular_products', outcome: 'ok' }) ?? 0;
+    expect((await get(url(t.app.api))).status).toBe(200);
+    expect((await get(url(second.api))).status).toBe(200);
+    const held = await aggregates(second.ops);
+    await get(url(second.api));
+    expect(await aggregates(second.ops)).toBe(held);
+
+    expect((await request('DELETE', `${t.app.ops}/admin/cache/popular`, {})).status).toBe(401);
+    const purged = await admin('DELETE', '/admin/cache/popular');
+    expect(purged.status).toBe(200);
+    expect(purged.body.appliesTo).toBe('all_instances');
+    expect(purged.body.purgedKeys).toBeGreaterThanOrEqual(1);
+    expect(await t.app.redis.keys('popular:*')).toEqual([]);
+    // The other instance forgets its copy within a sync interval: its next read computes the ranking again.
+    expect(
+      await eventually(async () => {
+        const before = await aggregates(second.ops);
+        await get(url(second.api));
+        return (await aggregates(second.ops)) > before;
+      }),
+    ).toBe(true);
+    expect(
+      await eventually(async () => (await t.app.sql(`SELECT 1 FROM incident_events WHERE action = 'cache_purged'`)).length === 1),
+    ).toBe(true);
+  });
+
+  test('a limit set while Redis is unreachable applies to that instance only, says so, and reaches the others when Redis returns', async () => {
+    await second.redis.close();
+    const set = await adminOf(second.ops, 'PUT', '/admin/rate-limit', { requestsPerSecond: 3, burst: 3 });
+    expect(set.status).toBe(200);
+    expect(set.body.appliesTo).toBe('this_instance_until_redis_returns');
+    // Fails open to its own 1/N share (N = 1 here): never a 500.
+    const responses = await Promise.all(Array.from({ length: 10 }, () => get(`${second.api}/api/products`)));
+    expect(responses.filter((r) => r.status === 200).length).toBe(3);
+    expect(responses.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    expect((await admin('GET', '/admin/rate-limit')).body.rateLimit).toBeNull();
+
+    await second.redis.connect();
+    expect(await eventually(async () => (await admin('GET', '/admin/rate-limit')).body.rateLimit?.requestsPerSecond === 3)).toBe(true);
+  });
 });
 
 describe('secrets stay out of the logs', () => {

@@ -1,28 +1,36 @@
-import { Writable } from 'node:stream';
-import { createRateLimiter, RATE_LIMIT_BOUNDS, RETRY_AFTER_MAX_SECONDS } from '../../src/components/incident-controls/rate-limiter';
-import { createLogger } from '../../src/lib/logger';
-import { createMetrics } from '../../src/telemetry/metrics';
 import fc from 'fast-check';
+import { RATE_LIMIT_BOUNDS, RETRY_AFTER_MAX_SECONDS, retryAfterSeconds, windowOf } from '../../src/components/incident-controls/rate-limiter';
 
-const logger = createLogger({ level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });
+const { requestsPerSecond: rps, burst } = RATE_LIMIT_BOUNDS;
 
 describe('traffic limiting', () => {
-  test('Retry-After is a whole number of seconds from 1 to the ceiling for any limit, even outside the admin bounds', () => {
-    const limiter = createRateLimiter(createMetrics(), logger);
+  test('Retry-After is a whole number of seconds from 1 to the ceiling for any wait, even absurd ones', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ noNaN: false }), fc.constantFrom(0, -1, Infinity, NaN, 5e-324, 59_001, 1e12)), (ms) => {
+        const seconds = retryAfterSeconds(ms);
+        expect(Number.isInteger(seconds) && seconds >= 1 && seconds <= RETRY_AFTER_MAX_SECONDS).toBe(true);
+      }),
+    );
+    expect(retryAfterSeconds(1_500)).toBe(2);
+  });
+
+  test('every limit inside the admin bounds maps to whole-second windows keeping the burst and the steady rate', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.double({ min: 5e-324, max: RATE_LIMIT_BOUNDS.requestsPerSecond.max * 10, noNaN: true }), fc.constantFrom(5e-324, Number.MIN_VALUE, 1e-9)),
-        (requestsPerSecond) => {
-          limiter.set({ requestsPerSecond, burst: 1 });
-          limiter.take();
-          const retryAfter = limiter.take();
-          // 0 only when the bucket refilled in between (a very fast limit).
-          expect(retryAfter === 0 || (Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= RETRY_AFTER_MAX_SECONDS)).toBe(true);
+        fc.double({ min: rps.min, max: rps.max, noNaN: true }),
+        fc.integer({ min: burst.min, max: burst.max }),
+        (requestsPerSecond, requests) => {
+          const { points, durationSeconds } = windowOf({ requestsPerSecond, burst: requests });
+          expect(Number.isInteger(durationSeconds) && durationSeconds >= 1).toBe(true);
+          expect(Number.isInteger(points) && points >= requests).toBe(true);
+          // The steady rate is kept to within rounding to whole windows, or (a burst under one second's worth) exactly.
+          const rate = points / durationSeconds;
+          if (requests >= requestsPerSecond) expect(Math.abs(rate - requestsPerSecond)).toBeLessThanOrEqual(requestsPerSecond / 2 + 1);
+          else expect(points).toBe(Math.round(requestsPerSecond));
         },
       ),
     );
-    limiter.set({ requestsPerSecond: 5e-324, burst: 1 });
-    limiter.take();
-    expect(limiter.take()).toBe(RETRY_AFTER_MAX_SECONDS);
+    expect(windowOf({ requestsPerSecond: 0.1, burst: 1 })).toEqual({ points: 1, durationSeconds: 10 });
+    expect(windowOf({ requestsPerSecond: 100, burst: 100 })).toEqual({ points: 100, durationSeconds: 1 });
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
@@ -7,7 +7,9 @@ import { readJsonBody } from '../../lib/http/json-body';
 import { validate } from '../../lib/http/validate';
 import { actorOf, recordIncidentAction, type IncidentTimelineDeps } from '../incident-timeline/record';
 import { DRILL_CACHES, type Drills } from './drills';
-import { RATE_LIMIT_BOUNDS, type RateLimiter } from './rate-limiter';
+import { RATE_LIMIT_BOUNDS, type RateLimiter, type SharedRateLimit } from './rate-limiter';
+import { SHARED_SETTING_KEYS, type SharedSettings } from './shared-settings';
+import type { JsonCache } from '../../infra/cache';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -47,15 +49,17 @@ const drillBody = z.strictObject({
 
 /**
  * The responders' controls on the ops port: traffic limiting (always available with a token) and incident
- * drills (only with FAULTS_ENABLED=true). Every call needs `Authorization: Bearer <ADMIN_TOKEN>`.
+ * drills (only with FAULTS_ENABLED=true). Every call needs `Authorization: Bearer <ADMIN_TOKEN>`. A change made on one
+ * instance applies to every instance (shared through Redis, see createSharedSettings); the answer's `appliesTo` says
+ * `all_instances`, or `this_instance_until_redis_returns` when Redis is unavailable.
  * Bounds (400 VALIDATION_FAILED outside them): requestsPerSecond 0.1–100,000, burst 1–100,000 (RATE_LIMIT_BOUNDS);
  * queryLatencyMs.* 0–60,000 ms; failingRoutes at most 50; cacheBypass only known caches.
  */
 export function registerAdminRoutes(
   router: Router,
-  deps: { token: string; drills: Drills; rateLimiter: RateLimiter; timeline?: IncidentTimelineDeps },
+  deps: { token: string; drills: Drills; rateLimiter: RateLimiter; shared: SharedSettings; popularCache: JsonCache; timeline?: IncidentTimelineDeps },
 ) {
-  const { drills, rateLimiter } = deps;
+  const { drills, rateLimiter, shared } = deps;
   // The incident timeline's 임시 조치: stamped now, written in the background so a responder's control never waits
   // on the database it may be rescuing (a failed write is logged by recordIncidentAction).
   const record = (ctx: Parameters<typeof actorOf>[0], action: Parameters<typeof recordIncidentAction>[1]['action'], details?: Record<string, unknown>) => {
@@ -72,14 +76,35 @@ export function registerAdminRoutes(
   });
   router.put('/admin/rate-limit', auth, async (ctx) => {
     const body = validate(rateLimitBody, await readJsonBody(ctx), 'body');
-    rateLimiter.set({ requestsPerSecond: body.requestsPerSecond, burst: body.burst ?? Math.min(burst.max, Math.max(burst.min, Math.ceil(body.requestsPerSecond))) });
-    ctx.body = { rateLimit: rateLimiter.current() };
-    record(ctx, 'rate_limit_set', { rateLimit: rateLimiter.current() });
+    const next: SharedRateLimit = {
+      requestsPerSecond: body.requestsPerSecond,
+      burst: body.burst ?? Math.min(burst.max, Math.max(burst.min, Math.ceil(body.requestsPerSecond))),
+      since: Date.now(),
+    };
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.rateLimit, JSON.stringify(next));
+    ctx.body = { rateLimit: rateLimiter.current(), appliesTo };
+    record(ctx, 'rate_limit_set', { rateLimit: rateLimiter.current(), appliesTo });
   });
-  router.delete('/admin/rate-limit', auth, (ctx) => {
-    rateLimiter.set(null);
-    ctx.body = { rateLimit: null };
-    record(ctx, 'rate_limit_cleared');
+  router.delete('/admin/rate-limit', auth, async (ctx) => {
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.rateLimit, null);
+    ctx.body = { rateLimit: null, appliesTo };
+    record(ctx, 'rate_limit_cleared', { appliesTo });
+  });
+
+  // Purges the popular-products ranking everywhere: its Redis keys (stale copies too), then every instance's memory
+  // tier (a new generation shared like the other settings). 503 SERVICE_UNAVAILABLE when Redis cannot be reached:
+  // nothing is purged then, and the memory tiers expire on their own within one POPULAR_CACHE_TTL_SECONDS.
+  router.delete('/admin/cache/popular', auth, async (ctx) => {
+    let purgedKeys: number;
+    try {
+      purgedKeys = await deps.popularCache.purge();
+    } catch (error) {
+      ctx.set('Retry-After', '5');
+      throw new AppError(503, 'SERVICE_UNAVAILABLE', `Redis is unavailable, nothing was purged: ${(error as Error).message}`);
+    }
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.popularCacheGeneration, `${Date.now()}-${randomUUID()}`);
+    ctx.body = { purgedKeys, appliesTo };
+    record(ctx, 'cache_purged', { cache: 'popular_products', purgedKeys, appliesTo });
   });
 
   router.get('/admin/drills', auth, drillsEnabled, (ctx) => {
@@ -87,13 +112,13 @@ export function registerAdminRoutes(
   });
   router.put('/admin/drills', auth, drillsEnabled, async (ctx) => {
     const body = validate(drillBody, await readJsonBody(ctx), 'body');
-    drills.set(body);
-    ctx.body = { drills: drills.state(), active: drills.active() };
-    record(ctx, 'drill_set', { drill: body, active: drills.active() });
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.drills, JSON.stringify(drills.merged(body)));
+    ctx.body = { drills: drills.state(), active: drills.active(), appliesTo };
+    record(ctx, 'drill_set', { drill: body, active: drills.active(), appliesTo });
   });
-  router.delete('/admin/drills', auth, drillsEnabled, (ctx) => {
-    drills.clear();
-    ctx.body = { drills: drills.state(), active: drills.active() };
-    record(ctx, 'drill_cleared');
+  router.delete('/admin/drills', auth, drillsEnabled, async (ctx) => {
+    const appliesTo = await shared.publish(SHARED_SETTING_KEYS.drills, null);
+    ctx.body = { drills: drills.state(), active: drills.active(), appliesTo };
+    record(ctx, 'drill_cleared', { appliesTo });
   });
 }

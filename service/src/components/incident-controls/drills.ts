@@ -5,7 +5,8 @@ import type { Metrics } from '../../telemetry/metrics';
 /**
  * Incident drills: reproduce the guide's incidents on demand (slow popular/status queries, the popular cache not
  * applied, failing routes). Off unless FAULTS_ENABLED=true; every active drill shows in `fault_drill_active`
- * and on the log lines of the requests it touches, so nobody mistakes a drill for a real incident.
+ * and on the log lines of the requests it touches, so nobody mistakes a drill for a real incident. A drill set on one
+ * instance is in force on every instance started with FAULTS_ENABLED=true (shared through Redis).
  */
 export interface DrillState {
   /** Extra time each named query holds its database connection, in ms. */
@@ -42,16 +43,18 @@ export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean)
   return {
     enabled,
     state: (): DrillState => structuredClone(state),
-    set(next: Partial<DrillState>): DrillState {
-      state = { ...state, ...next };
-      publish();
-      logger.warn('drill changed: this is an exercise, not an incident', { drill: state });
-      return structuredClone(state);
-    },
-    clear(): DrillState {
-      state = empty();
-      publish();
-      logger.warn('drill cleared', { drill: state });
+    /** The state after merging `change` into the current one (what PUT /admin/drills shares with every instance). */
+    merged: (change: Partial<DrillState>): DrillState => structuredClone({ ...state, ...change }),
+    /**
+     * Puts a whole drill state (or null: none) in force on this instance; the shared settings call it on every
+     * instance. An instance started without FAULTS_ENABLED keeps it but never acts on it.
+     */
+    apply(next: DrillState | null): DrillState {
+      state = next ? structuredClone(next) : empty();
+      if (enabled) {
+        publish();
+        logger.warn(next ? 'drill changed: this is an exercise, not an incident' : 'drill cleared', { drill: state });
+      }
       return structuredClone(state);
     },
     /** Names of the active drills, for log lines; empty when none. */

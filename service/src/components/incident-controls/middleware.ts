@@ -29,8 +29,8 @@ function routeOf(router: Router, path: string, method: string): string | undefin
  * (`unmatched` for none) and never logged one by one.
  */
 export function trafficLimit(rateLimiter: RateLimiter, router: Router, metrics: Metrics): Middleware {
-  return (ctx, next) => {
-    const retryAfter = rateLimiter.take();
+  return async (ctx, next) => {
+    const retryAfter = await rateLimiter.take();
     if (retryAfter === 0) return next();
     // Shedding must cost far less than serving: no exception, a body serialized once, the route looked up only now.
     const route = routeOf(router, ctx.path, ctx.method);

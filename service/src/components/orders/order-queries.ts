@@ -3,6 +3,9 @@ import type { CachedJson, JsonCache } from '../../infra/cache';
 import type { OrderStatusView } from './model';
 import type { OrderRepository } from './repository';
 
+/** Every key of the popular-products cache starts with this (what DELETE /admin/cache/popular purges). */
+export const POPULAR_CACHE_KEY_PREFIX = 'popular:';
+
 export function createOrderQueries(deps: {
   orders: OrderRepository;
   popularCache: JsonCache;
@@ -10,7 +13,7 @@ export function createOrderQueries(deps: {
   businessTimeZone: string;
 }) {
   const { orders, popularCache, popularCacheTtlSeconds, businessTimeZone } = deps;
-  const popularKey = (days: number, limit: number) => `popular:v1:${businessTimeZone}:${days}:${limit}`;
+  const popularKey = (days: number, limit: number) => `${POPULAR_CACHE_KEY_PREFIX}v1:${businessTimeZone}:${days}:${limit}`;
 
   return {
     async statusOfOrder(orderId: number): Promise<OrderStatusView> {

@@ -9,6 +9,8 @@ export interface CacheableJson {
   etag: string;
   /** performance.now() (ms) at which it stops being fresh; undefined when it must not be stored downstream. */
   expiresAt: number | undefined;
+  /** A value past its expiry, served because a fresh one could not be computed (stale-if-error). */
+  stale?: boolean;
 }
 
 /** Whole seconds left until `expiresAt` (performance.now() ms), never negative. */
@@ -39,7 +41,8 @@ export function ifNoneMatchMatches(fieldValue: string, etag: string): boolean {
 
 /**
  * Answers a GET/HEAD with a representation browsers, CDNs and reverse proxies can cache: `ETag`, and
- * `Cache-Control: public, max-age=<whole seconds left>` (an uncached value keeps the default `no-store`).
+ * `Cache-Control: public, max-age=<whole seconds left>` (an uncached value keeps the default `no-store`; a stale one
+ * gets `no-store` and `X-Cache: stale`).
  * A request whose `If-None-Match` matches (see ifNoneMatchMatches) gets 304 with no body. This is evaluated
  * here rather than by Koa's `ctx.fresh` (jshttp/fresh), which ignores If-None-Match whenever the request says
  * `Cache-Control: no-cache` — which is what fetch() sends with every conditional request, although revalidating
@@ -47,7 +50,12 @@ export function ifNoneMatchMatches(fieldValue: string, etag: string): boolean {
  */
 export function sendCacheable(ctx: Context, representation: CacheableJson): void {
   ctx.set('ETag', representation.etag);
-  if (representation.expiresAt !== undefined) ctx.set('Cache-Control', `public, max-age=${secondsLeft(representation.expiresAt)}`);
+  if (representation.stale) {
+    // Served past its freshness because the origin's data source failed (RFC 5861 stale-if-error): no downstream
+    // cache may keep it, and `X-Cache: stale` says so to clients and dashboards.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Cache', 'stale');
+  } else if (representation.expiresAt !== undefined) ctx.set('Cache-Control', `public, max-age=${secondsLeft(representation.expiresAt)}`);
   const ifNoneMatch = ctx.get('if-none-match');
   if (ifNoneMatch && ifNoneMatchMatches(ifNoneMatch, representation.etag)) {
     ctx.status = 304;
