@@ -21,7 +21,8 @@ const timeZone = z.string().refine((value) => {
   }
 }, 'must be an IANA time zone such as Asia/Seoul');
 
-const envSchema = z.object({
+/** Every variable the service reads, with its bounds and default. */
+export const envSchema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
   PORT: port.default(3000),
   OPS_PORT: port.default(9464),

@@ -191,7 +191,7 @@ describe(`docker-compose.yml, brought up as project ${PROJECT}`, () => {
     expect(loaded.sort()).toEqual(expected.sort());
   });
 
-  test('Alertmanager loaded the project configuration (receivers, routes, inhibitions)', async () => {
+  test('Alertmanager loaded the project configuration (receivers, routes, no inhibition)', async () => {
     const status = await getJson('http://127.0.0.1:9093/api/v2/status');
     const loaded = parse(status.config.original);
     const project = parse(readFileSync(path.join(ROOT, 'alerting/alertmanager.yml'), 'utf8'));
@@ -199,20 +199,18 @@ describe(`docker-compose.yml, brought up as project ${PROJECT}`, () => {
     expect(names(loaded)).toEqual(names(project));
     const routes = (c: any) => [c.route, ...c.route.routes].map((r: any) => ({ receiver: r.receiver, matchers: r.matchers, group_by: r.group_by }));
     expect(routes(loaded)).toEqual(routes(project));
-    expect(loaded.inhibit_rules).toHaveLength(project.inhibit_rules.length);
+    expect(loaded.inhibit_rules ?? []).toEqual(project.inhibit_rules ?? []);
     expect(status.cluster.status).toBeDefined();
   });
 
-  test('the Watchdog reaches its receiver (alert-log)', async () => {
-    const heartbeat = await eventually('a Watchdog heartbeat in the alert-log output', 120_000, async () => {
-      const logs = await compose('logs', '--no-color', '--no-log-prefix', 'alert-log');
-      return logs
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line))
-        .find((entry) => entry.path === '/heartbeat' && entry.payload?.alerts?.some((a: any) => a.labels.alertname === 'Watchdog'));
+  test('the Watchdog reaches the dead man\'s switch (deadman), which has not paged', async () => {
+    // deadman publishes no port: ask it from inside its container, as a responder would with docker compose exec.
+    const status = await eventually('a Watchdog heartbeat recorded by deadman', 120_000, async () => {
+      const text = await compose('exec', '-T', 'deadman', 'node', '-e', "fetch('http://127.0.0.1:8080/status').then((r) => r.text()).then(console.log)");
+      const parsed = JSON.parse(text.trim().split('\n').at(-1)!);
+      return parsed.lastBeat ? parsed : undefined;
     });
-    expect(heartbeat.payload.status).toBe('firing');
+    expect(status.down).toBeNull();
   }, 150_000);
 
   test('every runbook_url in the rules answers 200 from the runbook server', async () => {
