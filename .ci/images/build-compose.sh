@@ -2,7 +2,8 @@
 # Stand-ins for every image docker-compose.yml names, built from Debian packages and tagged with the official names
 # (and the tags docker-compose.yml uses), so the compose file runs unchanged on a machine that reaches no registry.
 # Each stand-in keeps what the compose file relies on: the entrypoint, the binary and data paths, the user, and the
-# tools its healthcheck calls (wget, pg_isready, redis-cli). Grafana has no stand-in (no Debian package).
+# tools its healthcheck calls (wget, pg_isready, redis-cli). Grafana has no Debian package: its stand-in is a
+# placeholder (compose/grafana-placeholder.sh) that answers the healthcheck only and says so in its log.
 # Usage: build-compose.sh [COMPOSE_FILE]   (default: the repository's docker-compose.yml)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,12 @@ from[node]=orders-standin/node:24
 recipe[node]='ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 CMD ["node"]'
 for repo in prom/prometheus prom/alertmanager quay.io/prometheuscommunity/postgres-exporter oliver006/redis_exporter \
-  prom/blackbox-exporter nginx haproxy; do from[$repo]=orders-standin/compose-base:bookworm; done
+  prom/blackbox-exporter nginx haproxy grafana/grafana; do from[$repo]=orders-standin/compose-base:bookworm; done
+placeholder=$(base64 -w0 "$here/compose/grafana-placeholder.sh")
+recipe[grafana/grafana]="LABEL orders.placeholder=\"not a Grafana server: answers /api/health only\"
+RUN echo $placeholder | base64 -d > /run.sh && chmod 0755 /run.sh && mkdir -p /var/lib/grafana
+EXPOSE 3000
+ENTRYPOINT [\"/run.sh\"]"
 recipe[prom/prometheus]='USER nobody
 WORKDIR /prometheus
 EXPOSE 9090
@@ -61,7 +67,7 @@ ENTRYPOINT ["/usr/local/bin/haproxy-entrypoint.sh"]
 CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]'
 
 # Every image the compose file names (all profiles) and every base image its builds start FROM, except the images
-# it builds itself and Grafana.
+# it builds itself.
 images=$(docker-compose -f "$compose_file" --profile seed config | python3 -c '
 import os, re, sys, yaml
 services = yaml.safe_load(sys.stdin)["services"].values()
@@ -75,7 +81,7 @@ print("\n".join(sorted(names)))')
 missing=()
 for image in $images; do
   repo=${image%:*}
-  case $repo in orders-service | grafana/grafana) continue ;; esac
+  case $repo in orders-service) continue ;; esac
   if docker image inspect "$image" >/dev/null 2>&1; then
     echo "image $image: present"; continue  # official or stand-in: kept
   fi
