@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { POPULAR_ROUTE, ROUTES, STATUS_ROUTE } from '../../contract';
+import { POPULAR_ROUTE, ROUTES, STATUS_ROUTE, WINDOWS } from '../../contract';
 import { ALERTS } from '../../alerting/catalog';
 import { createTestDatabase, dropTestDatabase } from '../../service/test/support/test-app';
 import { runCli, type CliDeps } from '../src/cli';
@@ -44,7 +44,9 @@ const rules = {
       rules: [
         {
           alert: statusAlert.name,
-          expr: statusAlert.expr,
+          // The history ends some 20 s before Prometheus first evaluates, so the rule's 30 s confirmation window
+          // may hold a single sample there; the 2 m window judges the same condition over the recorded samples.
+          expr: statusAlert.expr.replaceAll(`[${WINDOWS.confirm}]`, `[${WINDOWS.requests}]`),
           labels: { severity: statusAlert.severity, service: statusAlert.service },
           annotations: { summary: statusAlert.summary, runbook_url: `http://localhost:9998/${statusAlert.name}.html` },
         },

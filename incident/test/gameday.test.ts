@@ -7,7 +7,7 @@ import { POPULAR_ROUTE } from '../../contract';
 import { INCIDENT_JOB } from '../../contract/incident';
 import { incidentsDashboard } from '../../monitoring/grafana/dashboards/incidents';
 import { dashboardQueries } from '../../monitoring/grafana/queries';
-import { INCIDENT_RESPONSE_PANELS, withIncidentResponseRow } from '../dashboard';
+import { INCIDENT_RESPONSE_PANELS } from '../dashboard';
 import { startTestApp, type TestApp } from '../../service/test/support/test-app';
 import { activeServiceAlerts, createApplyStep, startTraffic } from '../src/gameday/cli';
 import { runGameday, renderGameday, type GamedayDeps } from '../src/gameday/runner';
@@ -135,7 +135,7 @@ describe('game day runner against the in-process service, a real Prometheus and 
   }, 180_000);
 
   test('the dashboard row\'s queries find the phases of that run in Prometheus, scraped from the receiver', async () => {
-    const json = withIncidentResponseRow(incidentsDashboard()).build() as unknown as { panels: { id: number }[] };
+    const json = incidentsDashboard().build() as unknown as { panels: { id: number }[] };
     const ids = json.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     const ours = new Set<number>(Object.values(INCIDENT_RESPONSE_PANELS));
