@@ -50,6 +50,19 @@ export function routesOfAlert(alert: { labels: Record<string, string> }): string
   return named.length > 0 ? named : [...NAMED_ROUTES];
 }
 
+/**
+ * The check item of one of the service's own 0/1 connection gauges (`db_up`, `redis_connected`): 1 is connected
+ * (`ok`), any other value is not (`bad`), no sample is `unknown`.
+ */
+function connectionItem(title: string, up: number | undefined, links: string[]): CheckItem {
+  return {
+    title,
+    value: up === undefined ? '측정값 없음' : up === 1 ? '연결됨' : '연결 안 됨',
+    verdict: up === undefined ? 'unknown' : up === 1 ? 'ok' : 'bad',
+    links,
+  };
+}
+
 const isServiceAlert = (a: ActiveAlert) => a.state === 'firing' && a.labels.service === 'orders' && a.labels.alertname !== 'Watchdog';
 
 /**
@@ -153,12 +166,7 @@ export async function investigate(prom: Prometheus, options: { now?: Date; logs?
   sections.push({
     title: 'PostgreSQL 부하',
     items: [
-      {
-        title: '서비스의 PostgreSQL 연결 (db_up)',
-        value: dbUp === undefined ? '측정값 없음' : dbUp === 1 ? '연결됨' : '연결 안 됨',
-        verdict: dbUp === undefined ? 'unknown' : dbUp === 1 ? 'ok' : 'bad',
-        links: [grafana({ dashboard: 'incidents', panel: 'databaseUp' }), graph(Q.dbUp)],
-      },
+      connectionItem('서비스의 PostgreSQL 연결 (db_up)', dbUp, [grafana({ dashboard: 'incidents', panel: 'databaseUp' }), graph(Q.dbUp)]),
       {
         title: '접속 수 (상태별)',
         value: connections.length === 0
@@ -197,12 +205,7 @@ export async function investigate(prom: Prometheus, options: { now?: Date; logs?
   sections.push({
     title: 'Redis 상태',
     items: [
-      {
-        title: '서비스의 Redis 연결 (redis_connected)',
-        value: redisConnected === undefined ? '측정값 없음' : redisConnected === 1 ? '연결됨' : '연결 안 됨',
-        verdict: redisConnected === undefined ? 'unknown' : redisConnected === 1 ? 'ok' : 'bad',
-        links: [grafana({ dashboard: 'incidents', panel: 'redisUp' }), graph(Q.redisConnected)],
-      },
+      connectionItem('서비스의 Redis 연결 (redis_connected)', redisConnected, [grafana({ dashboard: 'incidents', panel: 'redisUp' }), graph(Q.redisConnected)]),
       {
         title: 'Redis 서버 (redis-exporter)',
         value: redisUp === undefined

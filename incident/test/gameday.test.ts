@@ -16,14 +16,16 @@ import { createPrometheus } from '../src/prometheus';
 import { createReceiver } from '../src/receiver/server';
 import { measureIncident, renderReport } from '../src/report';
 import { createTimelineStore, type TimelineStore } from '../src/timeline/store';
-import { startTimelineAlertmanager } from './support/alertmanager';
+import { startAlertmanager } from '../../alerting/test/support/alertmanager';
 import { startPrometheusWithHistory } from './support/prometheus';
 
 const TOKEN = 'gameday-test-token-0123456789';
 
 // The pipeline around the runner is real but quick: Prometheus scrapes the in-process service every second and a
 // stand-in for OrdersPopularLatencyHigh (the same histogram, a 5 s window, no `for`) fires through a real
-// Alertmanager into the timeline receiver. The catalog's own detection times are the alerting e2e suite's to measure.
+// Alertmanager with the project's alertmanager.yml (1 s timers) into the timeline receiver, whose copy of each page
+// arrives at its own /alertmanager path (the Slack copies go to the receiver too, which refuses them with 404).
+// The catalog's own detection times are the alerting e2e suite's to measure.
 const rules = {
   groups: [
     {
@@ -45,7 +47,7 @@ describe('game day runner against the in-process service, a real Prometheus and 
   let store: TimelineStore;
   let receiver: http.Server;
   let receiverUrl: string;
-  let alertmanager: Awaited<ReturnType<typeof startTimelineAlertmanager>>;
+  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
   let prometheus: Awaited<ReturnType<typeof startPrometheusWithHistory>>;
   const reportsDir = mkdtempSync(path.join(tmpdir(), 'gameday-reports-'));
   const verifications: Date[] = [];
@@ -79,7 +81,7 @@ describe('game day runner against the in-process service, a real Prometheus and 
     receiver = createReceiver({ store, log: () => {} });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    alertmanager = await startTimelineAlertmanager(`${receiverUrl}/alertmanager`);
+    alertmanager = await startAlertmanager(receiverUrl);
     prometheus = await startPrometheusWithHistory(undefined, rules, {
       scrape: [
         { job: 'orders', target: new URL(app.ops).host },

@@ -1,18 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { binary, ROOT } from './tools';
-
-export const SLACK_PATHS = { critical: '/slack/critical', major: '/slack/major', minor: '/slack/minor' } as const;
-/** Where the stand-in receives the incident timeline's copy of every page. */
 import { freePort } from '../../../service/test/support/docker';
+import { binary, ROOT, startDaemon } from './tools';
 
 export { freePort };
 
-/** Where the stand-in receives the incident timeline's copy of every page. */
-export const TIMELINE_PATH = '/timeline';
+export const SLACK_PATHS = { critical: '/slack/critical', major: '/slack/major', minor: '/slack/minor' } as const;
+/**
+ * Where the stand-in receives the incident timeline's copy of every page: the real timeline receiver's own path
+ * (incident/src/receiver/server.ts), so the incident tests can point Alertmanager at that receiver itself.
+ */
+export const TIMELINE_PATH = '/alertmanager';
 export const HEARTBEAT_PATH = '/heartbeat';
 
 /**
@@ -72,7 +72,7 @@ export async function startAlertmanager(receiverUrl: string, options: { groupWai
 
   const port = await freePort();
   const externalUrl = 'http://localhost:9093';
-  const child = spawn(
+  const daemon = await startDaemon(
     binary('prometheus-alertmanager', 'alertmanager'),
     [
       `--config.file=${path.join(dir, 'alertmanager.yml')}`,
@@ -89,21 +89,19 @@ export async function startAlertmanager(receiverUrl: string, options: { groupWai
           ]
         : ['--cluster.listen-address=']),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr!.on('data', (chunk) => (log += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (i > 300 || child.exitCode !== null) throw new Error(`alertmanager did not start:\n${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    `http://127.0.0.1:${port}`,
+  ).catch((error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const { url } = daemon;
 
   return {
     url,
+    /** host:port, for a Prometheus `alertmanagers` target. */
+    address: `127.0.0.1:${port}`,
     externalUrl,
+    log: daemon.log,
     async post(alerts: object[]) {
       const response = await fetch(`${url}/api/v2/alerts`, {
         method: 'POST',
@@ -116,8 +114,7 @@ export async function startAlertmanager(receiverUrl: string, options: { groupWai
       return (await fetch(`${url}/api/v2/alerts`)).json() as never;
     },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

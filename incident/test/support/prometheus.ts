@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { HTTP_DURATION_BUCKETS_SECONDS, DB_QUERY_BUCKETS_SECONDS, JOB } from '../../../contract';
 import { freePort } from '../../../alerting/test/support/alertmanager';
-import { binary } from '../../../alerting/test/support/tools';
+import { binary, startDaemon } from '../../../alerting/test/support/tools';
 
 /** The state of the stand-in service during one 15 s step of a recorded history. */
 export interface StepState {
@@ -129,25 +129,19 @@ export async function startPrometheusWithHistory(
   }
   writeFileSync(path.join(dir, 'prometheus.yml'), stringify(config));
   const port = await freePort();
-  const child = spawn(
+  const daemon = await startDaemon(
     binary('prometheus'),
     [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=30d'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr!.on('data', (chunk) => (log += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) break;
-    if (i > 300 || child.exitCode !== null) throw new Error(`prometheus did not start: ${log.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    `http://127.0.0.1:${port}`,
+  ).catch((error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   return {
-    url,
-    log: () => log,
+    url: daemon.url,
+    log: daemon.log,
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
