@@ -21,13 +21,20 @@ node_bin=$(readlink -f "$(command -v node)")
 npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
 NODE_BIN=$node_bin NPM_DIR=$npm_dir "$here/build.sh" orders-standin/node:24 ca-certificates \
   "$here/compose/node-entrypoint.sh" "" "$here/compose/setup-node.sh" &
-wait -n && wait -n
+# The Pushgateway apart from the base, so a base built before it was added to the stack is still used as it is.
+"$here/build.sh" orders-standin/pushgateway:bookworm prometheus-pushgateway,ca-certificates,wget \
+  "$here/monitoring-entrypoint.sh" &
+wait -n && wait -n && wait -n
 
 # The image metadata of each official image, keyed by repository (the tag is whatever docker-compose.yml says).
 declare -A from recipe
 from[postgres]=orders-standin/postgres:15
 from[redis]=orders-standin/redis:7
 from[node]=orders-standin/node:24
+from[prom/pushgateway]=orders-standin/pushgateway:bookworm
+recipe[prom/pushgateway]='USER nobody
+EXPOSE 9091
+ENTRYPOINT ["/bin/pushgateway"]'
 recipe[node]='ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 CMD ["node"]'
 for repo in prom/prometheus prom/alertmanager quay.io/prometheuscommunity/postgres-exporter oliver006/redis_exporter \

@@ -24,7 +24,8 @@ install -m 0755 "$entrypoint" "$root/usr/local/bin/docker-entrypoint.sh"
 # Official-image binary paths, for images whose containers name their binary as the entrypoint.
 # (Debian's /bin is /usr/bin, so prometheus is already at /bin/prometheus.)
 for pair in alertmanager:prometheus-alertmanager postgres_exporter:prometheus-postgres-exporter \
-  redis_exporter:prometheus-redis-exporter blackbox_exporter:prometheus-blackbox-exporter; do
+  redis_exporter:prometheus-redis-exporter blackbox_exporter:prometheus-blackbox-exporter \
+  pushgateway:prometheus-pushgateway; do
   if [ -x "$root/usr/bin/${pair#*:}" ]; then ln -sf "${pair#*:}" "$root/usr/bin/${pair%%:*}"; fi
 done
 if [ -n "$setup" ]; then "$setup" "$root"; fi
