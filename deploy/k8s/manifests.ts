@@ -21,6 +21,9 @@ const SELECTOR = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/component'
 const PROMETHEUS_SELECTOR_LABELS = { prometheus: 'k8s', role: 'alert-rules', release: 'kube-prometheus-stack' };
 const HTTP_PORT = 3000;
 const OPS_PORT = 9464;
+/** The autoscaler's ceiling (pods). */
+const MAX_REPLICAS = 6;
+
 /** Settings that are secrets: from the Secret `orders-secrets`, never from the ConfigMap. */
 const SECRET_SETTINGS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN'];
 
@@ -35,7 +38,9 @@ function serviceSettings(): Record<string, string> {
     if (SECRET_SETTINGS.includes(key)) continue;
     settings[key] = String(value).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
   }
-  return { ...settings, PORT: String(HTTP_PORT), OPS_PORT: String(OPS_PORT) };
+  // With Redis unreachable each pod limits itself to 1/RATE_LIMIT_INSTANCES of the traffic limit: the autoscaler's
+  // ceiling keeps the sum at or under the limit however many pods run.
+  return { ...settings, PORT: String(HTTP_PORT), OPS_PORT: String(OPS_PORT), RATE_LIMIT_INSTANCES: String(MAX_REPLICAS) };
 }
 
 function serviceManifests(): Manifest[] {
@@ -122,7 +127,7 @@ function serviceManifests(): Manifest[] {
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: NAME },
         minReplicas: 2,
-        maxReplicas: 6,
+        maxReplicas: MAX_REPLICAS,
         metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
       },
     },
