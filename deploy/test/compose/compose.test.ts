@@ -293,7 +293,7 @@ describe(`docker-compose.yml, brought up as project ${PROJECT}`, () => {
             headers: { 'content-type': 'application/json', 'idempotency-key': key },
             body,
           });
-          return { status: response.status, body: (await response.json()) as { id?: number; error?: { code: string } } };
+          return { status: response.status, body: (await response.json()) as { orderId?: number; error?: { code: string } } };
         }),
       );
       const statuses = [...new Set(responses.map((r) => r.status))].sort();
@@ -301,9 +301,10 @@ describe(`docker-compose.yml, brought up as project ${PROJECT}`, () => {
       // 201: the order (once) or its replay; 409: the same key still in flight; 503: shed under the burst (the pool
       // is 10 connections per replica), which creates nothing. Anything else is a fault.
       expect({ answers, unexpected: statuses.filter((s) => ![201, 409, 503].includes(s)) }).toEqual({ answers, unexpected: [] });
-      const created = new Set(responses.filter((r) => r.status === 201).map((r) => r.body.id));
+      const created = new Set(responses.filter((r) => r.status === 201).map((r) => r.body.orderId));
+      expect([...created].every((id) => Number.isInteger(id))).toBe(true);
       expect(created.size).toBe(1);
-      const rows = await compose('exec', '-T', 'postgres', 'psql', '-U', 'orders', '-d', 'orders', '-Atc', `select count(*) from orders where idempotency_key = '${key}'`);
+      const rows = await compose('exec', '-T', 'postgres', 'psql', '-U', 'orders', '-d', 'orders', '-Atc', `select count(*) from orders o join idempotency_keys k on k.order_id = o.id where k.key = '${key}'`);
       expect(Number(rows.trim())).toBe(1);
       // Spread: every replica answered some of them (its own request counter, scraped by Prometheus).
       const after = await eventually('every replica counted POSTs', 60_000, async () => {
