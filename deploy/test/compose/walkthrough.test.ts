@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { walkthroughSteps } from '../../../runbooks/runbooks';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const PROJECT = 'orders-walkthrough';
+const PROJECT = `orders-walkthrough-${process.pid}`;
 const exec = promisify(execFile);
 
 /** `docker compose` where the Compose v2 plugin is missing: the same subcommands through docker-compose 1.29. */
