@@ -1,29 +1,21 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { LoadRun, LoadSpec } from '../../../loadtest/lib/load';
 
-export interface LoadResult {
-  offered: number;
-  results: { status: number; ms: number; retryAfter: string | null; error?: string }[];
-}
+/** A load run's figures without its histogram (what crosses the thread boundary). */
+export type LoadFigures = Omit<LoadRun, 'histogram'>;
 
-/** Runs the open-model load generator on a worker thread, leaving the main thread to the in-process service. */
-export function openLoad(url: string, requestsPerSecond: number, durationMs: number, connections = 64): Promise<LoadResult> {
-  return runWorker({ url, requestsPerSecond, durationMs, connections, mode: 'open' });
-}
-
-/** Capacity: requests per second answered with `connections` clients always waiting on an answer. */
-export async function measureCapacity(url: string, durationMs = 3_000, connections = 32): Promise<number> {
-  const { results } = await runWorker({ url, requestsPerSecond: 0, durationMs, connections, mode: 'closed' });
-  return results.filter((r) => r.status === 200).length / (durationMs / 1000);
-}
-
-function runWorker(workerData: object): Promise<LoadResult> {
+/**
+ * Runs `runLoad` of loadtest/lib/load.ts (the one load generator) on a worker thread, leaving the main thread to the
+ * in-process service. Only plain specs cross threads: a fixed `path`, no callbacks or signal.
+ */
+export function runLoadOffThread(spec: Omit<LoadSpec, 'path' | 'onAnswer' | 'onNoAnswer' | 'signal'> & { path: string }): Promise<LoadFigures> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'load-worker.mjs'), { workerData });
-    worker.once('message', resolve);
+    const worker = new Worker(path.join(__dirname, 'load-worker.cjs'), { workerData: spec });
+    worker.once('message', (figures: LoadFigures) => {
+      resolve(figures);
+      void worker.terminate();
+    });
     worker.once('error', reject);
   });
 }
-
-export const percentile = (values: number[], p: number) =>
-  values.length === 0 ? NaN : [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
