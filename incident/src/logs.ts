@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { composeCommand } from './compose';
 
 /** One line of the service's JSON log (service/src/lib/logger.ts and the request recorder's fields). */
 export interface ServiceLogLine {
@@ -19,14 +20,17 @@ export interface ServiceLogLine {
 
 /**
  * Where the logs come from: `-` is stdin, a path is a file, `compose` runs `docker compose logs --no-log-prefix
- * --no-color orders` (the compose stack's service). Lines that are not JSON objects with a timestamp are skipped.
+ * --no-color orders` (the compose stack's service; `docker-compose` where the v2 plugin is missing). Lines that are not
+ * JSON objects with a timestamp, or older than `since`, are skipped.
  */
 export async function readServiceLogs(source: string, since?: Date): Promise<ServiceLogLine[]> {
   let stream: Readable;
   if (source === '-') stream = process.stdin;
   else if (source === 'compose') {
-    const args = ['compose', 'logs', '--no-log-prefix', '--no-color', ...(since ? ['--since', since.toISOString()] : []), 'orders'];
-    const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const compose = composeCommand();
+    // v1 has no --since: the lines are filtered by time below either way.
+    const args = [...compose.prefix, 'logs', '--no-log-prefix', '--no-color', ...(since && compose.v2 ? ['--since', since.toISOString()] : []), 'orders'];
+    const child = spawn(compose.file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     stream = child.stdout;
   } else stream = createReadStream(source, 'utf8');
   return parseLogLines(createInterface({ input: stream, crlfDelay: Infinity }), since);

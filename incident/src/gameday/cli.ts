@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DATABASE_URL, REPORTS_DIR } from '../cli';
+import { composeCommand } from '../compose';
 import { readServiceLogs } from '../logs';
 import { createPrometheus } from '../prometheus';
 import { measureIncident, renderReport } from '../report';
@@ -23,7 +24,7 @@ const TRAFFIC_RPS = 5;
 
 /**
  * Applies steps: drills and traffic limiting through the service's admin API on `opsUrl` (as actor `gameday`),
- * containers through `docker compose stop|start`. Throws with the API's answer when a call is refused.
+ * containers through `docker compose stop|start` (or `docker-compose`). Throws with the API's answer when a call is refused.
  */
 export function createApplyStep(options: { opsUrl: string; token: string | undefined }) {
   async function admin(method: 'PUT' | 'DELETE', pathname: string, body?: unknown) {
@@ -47,8 +48,9 @@ export function createApplyStep(options: { opsUrl: string; token: string | undef
         return admin('DELETE', '/admin/rate-limit');
       case 'stop':
       case 'start': {
-        const run = spawnSync('docker', ['compose', step.kind, step.service], { encoding: 'utf8' });
-        if (run.status !== 0) throw new Error(`docker compose ${step.kind} ${step.service}: ${run.stderr}`);
+        const compose = composeCommand();
+        const run = spawnSync(compose.file, [...compose.prefix, step.kind, step.service], { encoding: 'utf8' });
+        if (run.status !== 0) throw new Error(`${[compose.file, ...compose.prefix].join(' ')} ${step.kind} ${step.service}: ${run.stderr}`);
         return;
       }
     }

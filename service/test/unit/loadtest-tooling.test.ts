@@ -5,14 +5,15 @@
  * servers: a fast one (exit 0, report written, results pushed), one answering in 1.2 s (exit 1, drill applied and
  * cleared), none (exit 2).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { LOADTEST_JOB, LOADTEST_METRICS, THRESHOLDS } from '../../../contract';
-import { binary } from '../../../alerting/test/support/tools';
+import { binary, startDaemon } from '../../../alerting/test/support/tools';
+import { freePort } from '../support/docker';
 import { seedPlan, SEED } from '../../../loadtest/bench/settings';
 import { latencyHistogram, median, percentile, type LoadRun } from '../../../loadtest/lib/load';
 import { judgeEndpoint, parseOptions, type RunReport } from '../../../loadtest/src/loadtest';
@@ -172,20 +173,10 @@ interface Gateway {
   group(scenario: string): Promise<Record<string, { labels: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string }[]>>;
 }
 
-async function startPushgateway(): Promise<{ gateway: Gateway; child: ChildProcess }> {
-  const port = await new Promise<number>((resolve) => {
-    const s = http.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+async function startPushgateway(): Promise<{ gateway: Gateway; stop: () => Promise<void> }> {
+  const url = `http://127.0.0.1:${await freePort()}`;
   // Kept in memory only: Debian's build persists to /var/lib/prometheus/pushgateway.data by default.
-  const child = spawn(binary('prometheus-pushgateway', 'pushgateway'), [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; !(await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)); i++) {
-    if (i > 100 || child.exitCode !== null) throw new Error('the Pushgateway did not start');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const daemon = await startDaemon(binary('prometheus-pushgateway', 'pushgateway'), [`--web.listen-address=${url.slice('http://'.length)}`, '--persistence.file='], url);
   // GET /api/v1/metrics: { data: [{ labels: {job, scenario}, <metric name>: { metrics: [...] }, ... }] }
   type Group = { labels: Record<string, string> } & Record<string, unknown>;
   const gateway: Gateway = {
@@ -198,16 +189,14 @@ async function startPushgateway(): Promise<{ gateway: Gateway; child: ChildProce
       );
     },
   };
-  return { gateway, child };
+  return { gateway, stop: daemon.stop };
 }
 
-let pushgateway: { gateway: Gateway; child: ChildProcess };
+let pushgateway: { gateway: Gateway; stop: () => Promise<void> };
 beforeAll(async () => {
   pushgateway = await startPushgateway();
 });
-afterAll(() => {
-  pushgateway.child.kill();
-});
+afterAll(() => pushgateway.stop());
 
 describe('results pushed to the Pushgateway', () => {
   const endpoints = [{ id: 'popular', route: '/api/orders/popular', method: 'GET', targetRate: 5 }];
