@@ -9,11 +9,12 @@ import { measureIncident, renderReport } from '../report';
 import { loadRoster } from '../roster';
 import { createTimelineStore } from '../timeline/store';
 import { renderVerification, verify, VERIFY_MINUTES } from '../verify';
-import { renderGameday, runGameday } from './runner';
+import { renderGameday, runGameday, type GamedayResult } from './runner';
 import { SCENARIOS, type Step } from './scenarios';
 
 /**
- * `npm run gameday -- <scenario>` against the compose stack. Environment: API_URL (default http://localhost:3000),
+ * `npm run gameday -- <scenario|all>` against the compose stack (`all`: each scenario in turn). Each starts once no
+ * service alert is active (waiting up to 10 min, then refusing). Environment: API_URL (default http://localhost:3000),
  * OPS_URL (http://localhost:9464), ADMIN_TOKEN (required for drills and traffic limiting), ALERTMANAGER_URL
  * (http://localhost:9093), PROMETHEUS_URL, DATABASE_URL. Exit 0 passed, 1 missed a target or failed, 2 aborted or bad usage.
  */
@@ -94,47 +95,68 @@ export function startTraffic(baseUrl: string, paths: string[], rps = TRAFFIC_RPS
   };
 }
 
+/** How long a run waits for the service's alerts to clear first (the steady state; in `all`, the last scenario's). */
+const STEADY_TIMEOUT_MS = 10 * 60_000;
+const EXIT: Record<GamedayResult['outcome'], number> = { passed: 0, 'missed-target': 1, failed: 1, aborted: 2 };
+
+async function waitForSteadyState(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let active = await activeServiceAlerts(ALERTMANAGER_URL); active.length > 0; active = await activeServiceAlerts(ALERTMANAGER_URL)) {
+    if (Date.now() > deadline) return; // the runner refuses to start and says which alerts are active
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+  }
+}
+
 async function main(): Promise<number> {
   const name = process.argv[2];
-  const scenario = name ? SCENARIOS[name] : undefined;
-  if (!scenario) {
-    process.stderr.write(`사용법: npm run gameday -- <${Object.keys(SCENARIOS).join('|')}>\n`);
+  const scenarios = name === 'all' ? Object.values(SCENARIOS) : name && SCENARIOS[name] ? [SCENARIOS[name]] : [];
+  if (scenarios.length === 0) {
+    process.stderr.write(`사용법: npm run gameday -- <${[...Object.keys(SCENARIOS), 'all'].join('|')}>\n`);
     return 2;
   }
   const store = createTimelineStore(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   const prom = createPrometheus();
+  const outcomes: string[] = [];
+  let exitCode = 0;
   try {
-    const result = await runGameday(scenario, {
-      store,
-      apply: createApplyStep({ opsUrl: OPS_URL, token: process.env.ADMIN_TOKEN }),
-      activeServiceAlerts: () => activeServiceAlerts(ALERTMANAGER_URL),
-      startTraffic: (paths) => startTraffic(API_URL, paths),
-      async verify() {
-        const now = new Date();
-        const minutes = VERIFY_MINUTES.min;
-        const logs = await readServiceLogs('compose', new Date(now.getTime() - minutes * 60_000)).catch(() => undefined);
-        const v = await verify(prom, { minutes, now, logs });
-        await store.record([{ step: 'verified', actor: 'gameday', occurredAt: now, details: { passed: v.passed, minutes } }]);
-        return { passed: v.passed, text: renderVerification(v) };
-      },
-      async report(incident) {
-        const markdown = renderReport(await measureIncident(prom, incident), { roster: loadRoster(), prometheusUrl: prom.baseUrl });
-        const file = path.join(REPORTS_DIR, `${incident.id}.md`);
-        mkdirSync(REPORTS_DIR, { recursive: true });
-        writeFileSync(file, markdown);
-        await store.record([{ step: 'reported', actor: 'gameday', occurredAt: new Date(), details: { file } }]);
-        return file;
-      },
-      now: () => new Date(),
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      log: (text) => process.stdout.write(`${text}\n`),
-    });
-    const record = renderGameday(result);
-    const file = path.join(REPORTS_DIR, `gameday-${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
-    mkdirSync(REPORTS_DIR, { recursive: true });
-    writeFileSync(file, record);
-    process.stdout.write(`\n${record}\n\n기록: ${file}\n`);
-    return result.outcome === 'passed' ? 0 : result.outcome === 'aborted' ? 2 : 1;
+    for (const scenario of scenarios) {
+      await waitForSteadyState(STEADY_TIMEOUT_MS);
+      const result = await runGameday(scenario, {
+        store,
+        apply: createApplyStep({ opsUrl: OPS_URL, token: process.env.ADMIN_TOKEN }),
+        activeServiceAlerts: () => activeServiceAlerts(ALERTMANAGER_URL),
+        startTraffic: (paths) => startTraffic(API_URL, paths),
+        async verify() {
+          const now = new Date();
+          const minutes = VERIFY_MINUTES.min;
+          const logs = await readServiceLogs('compose', new Date(now.getTime() - minutes * 60_000)).catch(() => undefined);
+          const v = await verify(prom, { minutes, now, logs });
+          await store.record([{ step: 'verified', actor: 'gameday', occurredAt: now, details: { passed: v.passed, minutes } }]);
+          return { passed: v.passed, text: renderVerification(v) };
+        },
+        async report(incident) {
+          const markdown = renderReport(await measureIncident(prom, incident), { roster: loadRoster(), prometheusUrl: prom.baseUrl });
+          const file = path.join(REPORTS_DIR, `${incident.id}.md`);
+          mkdirSync(REPORTS_DIR, { recursive: true });
+          writeFileSync(file, markdown);
+          await store.record([{ step: 'reported', actor: 'gameday', occurredAt: new Date(), details: { file } }]);
+          return file;
+        },
+        now: () => new Date(),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        log: (text) => process.stdout.write(`${text}\n`),
+      });
+      const record = renderGameday(result);
+      const file = path.join(REPORTS_DIR, `gameday-${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
+      mkdirSync(REPORTS_DIR, { recursive: true });
+      writeFileSync(file, record);
+      process.stdout.write(`\n${record}\n\n기록: ${file}\n\n`);
+      const scores = result.scores.map((s) => `${s.name} ${s.seconds?.toFixed(0) ?? '-'}s`).join(', ');
+      outcomes.push(`${scenario.name}: ${result.outcome}${scores ? ` (${scores})` : ''}`);
+      exitCode = Math.max(exitCode, EXIT[result.outcome]);
+    }
+    if (scenarios.length > 1) process.stdout.write(`${outcomes.join('\n')}\n`);
+    return exitCode;
   } finally {
     await store.close();
   }
