@@ -33,6 +33,8 @@ export type IncidentAction = (typeof INCIDENT_ACTIONS)[number];
 
 /** Actions that cause a fault rather than mitigate one. */
 export const FAULT_ACTIONS: readonly IncidentAction[] = ['drill_set', 'fault_injected'];
+/** Actions that end every fault so far: drills off (one call clears them all), a game day's fault removed. */
+export const FAULT_CLEARING_ACTIONS: readonly IncidentAction[] = ['drill_cleared', 'fault_cleared'];
 
 /** One recorded event. Times are Date (UTC instants); `dedupeKey` makes a repeated delivery a no-op. */
 export interface IncidentEventInput {

@@ -62,6 +62,18 @@ export function createPrometheus(baseUrl = PROMETHEUS_URL) {
       });
       return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, Number(v)] as [number, number]) }));
     },
+    /**
+     * Every stored sample of the series matching `selector` (a PromQL series selector) from `from` to `to`, at the
+     * times they were written (a range-vector query: no step, no interpolation).
+     */
+    async rawSamples(selector: string, from: Date, to: Date): Promise<Series[]> {
+      const seconds = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 1000));
+      const data = await api<{ result: { metric: Record<string, string>; values: [number, string][] }[] }>('/api/v1/query', {
+        query: `${selector}[${seconds}s]`,
+        time: String(to.getTime() / 1000),
+      });
+      return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, Number(v)] as [number, number]) }));
+    },
     /** Alerts pending or firing now (Prometheus' rule state, /api/v1/alerts). */
     async alerts(): Promise<ActiveAlert[]> {
       return (await api<{ alerts: ActiveAlert[] }>('/api/v1/alerts', {})).alerts;

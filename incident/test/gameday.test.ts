@@ -9,7 +9,7 @@ import { incidentsDashboard } from '../../monitoring/grafana/dashboards/incident
 import { dashboardQueries } from '../../monitoring/grafana/queries';
 import { INCIDENT_RESPONSE_PANELS } from '../dashboard';
 import { startTestApp, type TestApp } from '../../service/test/support/test-app';
-import { activeServiceAlerts, createApplyStep, startTraffic } from '../src/gameday/cli';
+import { activeServiceAlerts, createApplyStep, firingEvaluations, startTraffic } from '../src/gameday/cli';
 import { runGameday, renderGameday, type GamedayDeps } from '../src/gameday/runner';
 import { SCENARIOS } from '../src/gameday/scenarios';
 import { createPrometheus } from '../src/prometheus';
@@ -67,6 +67,8 @@ describe('game day runner against the in-process service, a real Prometheus and 
       writeFileSync(file, renderReport(await measureIncident(prom, incident), { prometheusUrl: prom.baseUrl }));
       return file;
     },
+    // This Prometheus evaluates every second (support/prometheus.ts): the report's times are held to 1 s.
+    firingEvaluations: firingEvaluations(createPrometheus(prometheus.url), 1),
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     // GAMEDAY_LOG=1 prints the run as it goes (the measured times of a run).
@@ -128,6 +130,14 @@ describe('game day runner against the in-process service, a real Prometheus and 
     expect(result.traffic!.requests).toBeGreaterThan(0);
     expect(verifications.length).toBe(1);
     expect(result.reportFile).toMatch(/INC-\d{8}-\d{6}\.md$/);
+    // The report's 발생, 감지 and 복구 agree with the injection and with Prometheus' own ALERTS history within one
+    // evaluation interval.
+    expect(result.timeChecks!.map((c) => ({ step: c.step, within: c.within }))).toEqual([
+      { step: '발생', within: true },
+      { step: '감지', within: true },
+      { step: '복구', within: true },
+    ]);
+    expect(renderGameday(result)).toContain('| 보고서 시각 검증 |');
     // The drill and the traffic limit are off again.
     const drills = (await (await fetch(`${app.ops}/admin/drills`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { active: string[] };
     expect(drills.active).toEqual([]);

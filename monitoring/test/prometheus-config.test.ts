@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { SCRAPE_SECONDS } from '../../alerting/catalog';
 import { binary, ROOT, run } from '../../alerting/test/support/tools';
 
 describe('prometheus.yml', () => {
@@ -12,6 +13,13 @@ describe('prometheus.yml', () => {
     const { code, output } = run(binary('promtool'), ['check', 'config', path.join(dir, 'prometheus.yml')]);
     expect(output).toContain('SUCCESS: 1 rule files found');
     expect(code).toBe(0);
+  });
+
+  test('scrapes and evaluates at the interval the alert catalog and the incident tools count with (SCRAPE_SECONDS)', () => {
+    const config = parse(readFileSync(path.join(ROOT, 'monitoring/prometheus/prometheus.yml'), 'utf8'));
+    expect(config.global).toMatchObject({ scrape_interval: `${SCRAPE_SECONDS}s`, evaluation_interval: `${SCRAPE_SECONDS}s` });
+    const overridden = config.scrape_configs.filter((job: { scrape_interval?: string }) => job.scrape_interval !== undefined && job.scrape_interval !== `${SCRAPE_SECONDS}s`);
+    expect(overridden.map((job: { job_name: string }) => job.job_name)).toEqual([]);
   });
 
   test('scrapes every service replica, the load balancer, both exporters, the blackbox probes of the public API, Prometheus, both Alertmanagers, the incident timeline and the Pushgateway', () => {

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { DEFAULT_DATABASE_URL, REPORTS_DIR } from '../cli';
 import { composeCommand } from '../compose';
 import { readServiceLogs } from '../logs';
-import { createPrometheus } from '../prometheus';
+import { SCRAPE_SECONDS } from '../../../alerting/catalog';
+import { createPrometheus, type Prometheus } from '../prometheus';
 import { measureIncident, renderReport } from '../report';
 import { loadRoster } from '../roster';
 import { createTimelineStore } from '../timeline/store';
 import { renderVerification, verify, VERIFY_MINUTES } from '../verify';
-import { renderGameday, runGameday, type GamedayResult } from './runner';
+import { renderGameday, runGameday, type GamedayDeps, type GamedayResult } from './runner';
 import { SCENARIOS, type Step } from './scenarios';
 
 /**
@@ -55,6 +56,23 @@ export function createApplyStep(options: { opsUrl: string; token: string | undef
         return;
       }
     }
+  };
+}
+
+/**
+ * The runner's independent evidence for the report's times: the first and last evaluation at which any of the named
+ * alerts was firing, from the raw samples of Prometheus' `ALERTS{alertstate="firing"}` series. `intervalSeconds` is the
+ * rule evaluation interval of that Prometheus (prometheus.yml: SCRAPE_SECONDS).
+ */
+export function firingEvaluations(prom: Prometheus, intervalSeconds: number): NonNullable<GamedayDeps['firingEvaluations']> {
+  return {
+    intervalSeconds,
+    async find(alertNames, from, to) {
+      const names = alertNames.map((n) => n.replace(/[^\w]/g, '')).join('|');
+      const series = await prom.rawSamples(`ALERTS{alertstate="firing",alertname=~"${names}"}`, from, to);
+      const times = series.flatMap((s) => s.values.map(([t]) => t * 1000));
+      return times.length === 0 ? undefined : { first: new Date(Math.min(...times)), last: new Date(Math.max(...times)) };
+    },
   };
 }
 
@@ -142,6 +160,7 @@ async function main(): Promise<number> {
           await store.record([{ step: 'reported', actor: 'gameday', occurredAt: new Date(), details: { file } }]);
           return file;
         },
+        firingEvaluations: firingEvaluations(prom, SCRAPE_SECONDS),
         now: () => new Date(),
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         log: (text) => process.stdout.write(`${text}\n`),

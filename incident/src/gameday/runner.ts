@@ -17,6 +17,15 @@ export interface GamedayDeps {
   verify(): Promise<{ passed: boolean; text: string }>;
   /** 장애 보고: writes the report of the incident; returns where. */
   report(incident: Incident): Promise<string>;
+  /**
+   * Independent evidence for the report's times: the first and last evaluation at which any of `alertNames` was
+   * firing between `from` and `to` (Prometheus' `ALERTS` series), and the evaluation interval in seconds, the
+   * tolerance the report's times are held to. Absent: the report's times are not cross-checked.
+   */
+  firingEvaluations?: {
+    intervalSeconds: number;
+    find(alertNames: string[], from: Date, to: Date): Promise<{ first: Date; last: Date } | undefined>;
+  };
   now(): Date;
   sleep(ms: number): Promise<void>;
   log(text: string): void;
@@ -32,6 +41,20 @@ export interface Score {
   met?: boolean;
 }
 
+/** One of the report's times against the same moment measured another way. */
+export interface TimeCheck {
+  step: '발생' | '감지' | '복구';
+  /** As the report states it (derived from the timeline). */
+  reported: Date;
+  /** As measured independently: the runner's own clock at injection, or Prometheus' ALERTS evaluations. */
+  measured: Date;
+  source: string;
+  /** |reported − measured|, s. */
+  differenceSeconds: number;
+  /** Within the tolerance: one evaluation interval. */
+  within: boolean;
+}
+
 export interface GamedayResult {
   scenario: Scenario;
   outcome: 'passed' | 'missed-target' | 'failed' | 'aborted';
@@ -44,6 +67,8 @@ export interface GamedayResult {
   verification?: { passed: boolean; text: string };
   reportFile?: string;
   scores: Score[];
+  /** The report's 발생, 감지 and 복구 against independent measurements (when `firingEvaluations` was given). */
+  timeChecks?: TimeCheck[];
   traffic?: { requests: number; failures: number };
 }
 
@@ -169,6 +194,10 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
     });
     result.reportFile = await deps.report(incident);
     say(`보고서: ${result.reportFile}`);
+    if (deps.firingEvaluations) {
+      result.timeChecks = await checkReportTimes(incident, result.injectedAt, deps.firingEvaluations);
+      for (const c of result.timeChecks) say(`보고서 ${c.step} 시각 검증: 차이 ${c.differenceSeconds.toFixed(1)}초 (${c.source}) ${c.within ? '일치' : '불일치'}`);
+    }
 
     const detect = (result.pagedAt.getTime() - result.injectedAt.getTime()) / 1000;
     const detectTarget = (RESPONSE_TARGETS_SECONDS.detect as Record<string, number>)[scenario.severity];
@@ -177,7 +206,10 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
       { name: 'detect', seconds: detect, targetSeconds: detectTarget, met: detectTarget === undefined ? undefined : detect <= detectTarget },
       { name: 'resolveNotice', seconds: resolveNotice, targetSeconds: RESPONSE_TARGETS_SECONDS.resolveNotice, met: resolveNotice <= RESPONSE_TARGETS_SECONDS.resolveNotice },
     ];
-    result.outcome = !result.verification.passed ? 'failed' : result.scores.some((s) => s.met === false) ? 'missed-target' : 'passed';
+    const reportWrong = result.timeChecks?.find((c) => !c.within);
+    if (reportWrong) result.reason = `보고서의 ${reportWrong.step} 시각이 측정값과 ${reportWrong.differenceSeconds.toFixed(1)}초 다릅니다 (${reportWrong.source})`;
+    result.outcome =
+      !result.verification.passed || reportWrong ? 'failed' : result.scores.some((s) => s.met === false) ? 'missed-target' : 'passed';
   } catch (error) {
     result.outcome = error instanceof Abort ? 'aborted' : 'failed';
     result.reason = (error as Error).message;
@@ -187,6 +219,37 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
     result.traffic = await stopTraffic();
   }
   return result;
+}
+
+/**
+ * The report's 발생 against the injection the runner timed itself, and its 감지 and 복구 against Prometheus' own
+ * record of the incident's alerts: 감지 (the first alert's `startsAt`) is the first evaluation that found one firing;
+ * 복구 (the last `endsAt`) is the evaluation after the last one that found one firing. Each must agree within one
+ * evaluation interval.
+ */
+async function checkReportTimes(
+  incident: Incident,
+  injectedAt: Date,
+  evaluations: NonNullable<GamedayDeps['firingEvaluations']>,
+): Promise<TimeCheck[]> {
+  const tolerance = evaluations.intervalSeconds;
+  const check = (step: TimeCheck['step'], reported: Date, measured: Date, source: string): TimeCheck => {
+    const differenceSeconds = Math.abs(reported.getTime() - measured.getTime()) / 1000;
+    return { step, reported, measured, source, differenceSeconds, within: differenceSeconds <= tolerance };
+  };
+  const checks = [check('발생', incident.onsetAt, injectedAt, '게임 데이가 장애를 주입한 시각')];
+  const names = [...new Set(incident.alerts.map((a) => a.name))];
+  const from = new Date(incident.detectedAt.getTime() - 5 * 60_000);
+  const to = new Date((incident.recoveredAt ?? incident.detectedAt).getTime() + 5 * 60_000);
+  const firing = await evaluations.find(names, from, to);
+  if (firing) {
+    checks.push(check('감지', incident.detectedAt, firing.first, 'Prometheus ALERTS: 처음 firing으로 평가된 시각'));
+    if (incident.recoveredAt) {
+      const resolvedEvaluation = new Date(firing.last.getTime() + tolerance * 1000);
+      checks.push(check('복구', incident.recoveredAt, resolvedEvaluation, 'Prometheus ALERTS: 마지막 firing 평가의 다음 평가'));
+    }
+  }
+  return checks;
 }
 
 const OUTCOME: Record<GamedayResult['outcome'], string> = {
@@ -218,6 +281,15 @@ export function renderGameday(r: GamedayResult): string {
     '| 측정 | 값 | 목표 | 결과 |',
     '|---|---|---|---|',
     ...r.scores.map(score),
+    '',
+    ...(r.timeChecks
+      ? [
+          '',
+          '| 보고서 시각 검증 | 보고서 (KST) | 측정 (KST) | 측정 출처 | 차이 | 결과 |',
+          '|---|---|---|---|---|---|',
+          ...r.timeChecks.map((c) => `| ${c.step} | ${kst(c.reported)} | ${kst(c.measured)} | ${c.source} | ${c.differenceSeconds.toFixed(1)}초 | ${c.within ? '일치' : '불일치'} |`),
+        ]
+      : []),
     '',
     `- 복구 확인: ${r.verification ? (r.verification.passed ? '통과' : '실패') : '실행 안 함'}`,
     `- 보고서: ${r.reportFile ?? '-'}`,

@@ -57,6 +57,20 @@ describe('incidents derived from the timeline', () => {
     expect(phaseDurations(second!)).toEqual({ detect: 80, recover: 200 });
   });
 
+  test('a drill set and cleared before any alert fired is not the onset of the next incident; a fault after it is', () => {
+    for (const clearing of ['drill_cleared', 'fault_cleared'] as const) {
+      const events = [
+        stored({ step: 'action', action: 'drill_set', actor: 'gameday', occurredAt: at(100) }),
+        stored({ step: 'action', action: clearing, actor: 'gameday', occurredAt: at(110) }),
+        stored({ step: 'action', action: 'fault_injected', actor: 'gameday', occurredAt: at(200) }),
+        ...alertEvents('OrdersServiceDown', 'c', 260, 400),
+      ];
+      expect(deriveIncidents(events, options)[0]).toMatchObject({ onsetSource: 'fault', onsetAt: at(200) });
+      const unrelated = deriveIncidents(events.filter((e) => e.action !== 'fault_injected'), options);
+      expect(unrelated[0]).toMatchObject({ onsetSource: 'alert-pending', onsetAt: at(200) });
+    }
+  });
+
   test('acks, mitigations, verifications and reports after recovery belong to the incident they follow', () => {
     const events = [
       ...alertEvents('OrdersServiceDown', 'c', 100, 300),
