@@ -1,4 +1,5 @@
 import { POPULAR_ROUTE, ROUTES, STATUS_ROUTE, type Severity } from '../../../contract';
+import { RESPONSE_TARGETS_SECONDS } from '../../../contract/incident';
 
 /** One fault or remedy the runner can apply. Drills go through the admin API; containers through docker compose. */
 export type Step =
@@ -29,6 +30,8 @@ export interface Scenario {
 }
 
 const SLOW_MS = 1_500;
+const DETECT = RESPONSE_TARGETS_SECONDS.detect;
+const RESOLVED = `${RESPONSE_TARGETS_SECONDS.resolveNotice}초 안에 [복구]가 옵니다`;
 const ABORT = '이 훈련이 일으키지 않은 서비스 알림이 신고되면 5초 안에 장애 주입을 되돌리고 중단합니다.';
 const STEADY = '서비스 알림이 하나도 발생하지 않은 상태, 두 주요 API p95가 1초 미만';
 /** The guide's two named routes, as a client calls them. */
@@ -39,7 +42,7 @@ const popularDrill = { queryLatencyMs: { popular: SLOW_MS }, cacheBypass: ['popu
 export const SCENARIOS: Record<string, Scenario> = {
   'popular-slow': {
     name: 'popular-slow',
-    hypothesis: `인기 상품 조회 쿼리가 ${SLOW_MS}ms 느려지고 캐시가 적용되지 않으면, 90초 안에 OrdersPopularLatencyHigh(Major)가 신고되고, 트래픽 제한 후 장애를 제거하면 2분 안에 [복구]가 옵니다.`,
+    hypothesis: `인기 상품 조회 쿼리가 ${SLOW_MS}ms 느려지고 캐시가 적용되지 않으면, ${DETECT.major}초 안에 OrdersPopularLatencyHigh(Major)가 신고되고, 트래픽 제한 후 장애를 제거하면 ${RESOLVED}.`,
     steadyState: STEADY,
     abortCondition: ABORT,
     expectedAlerts: ['OrdersPopularLatencyHigh', 'OrdersPopularCacheHitRatioLow', 'OrdersDatabaseQuerySlow', 'OrdersDatabasePoolSaturated', 'OrdersEndpointErrorRateHigh'],
@@ -51,7 +54,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
   'status-slow': {
     name: 'status-slow',
-    hypothesis: `주문 상태 조회 쿼리가 ${SLOW_MS}ms 느려지면, 90초 안에 OrdersStatusLatencyHigh(Major)가 신고되고, 장애를 제거하면 2분 안에 [복구]가 옵니다.`,
+    hypothesis: `주문 상태 조회 쿼리가 ${SLOW_MS}ms 느려지면, ${DETECT.major}초 안에 OrdersStatusLatencyHigh(Major)가 신고되고, 장애를 제거하면 ${RESOLVED}.`,
     steadyState: STEADY,
     abortCondition: ABORT,
     expectedAlerts: ['OrdersStatusLatencyHigh', 'OrdersDatabaseQuerySlow', 'OrdersDatabasePoolSaturated', 'OrdersEndpointErrorRateHigh'],
@@ -75,7 +78,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
   'service-down': {
     name: 'service-down',
-    hypothesis: '주문 서비스 프로세스가 멈추면 75초 안에 OrdersServiceDown(Critical)이 신고되고, 재시작하면 2분 안에 [복구]가 옵니다.',
+    hypothesis: `주문 서비스 프로세스가 멈추면 ${DETECT.critical}초 안에 OrdersServiceDown(Critical)이 신고되고, 재시작하면 ${RESOLVED}.`,
     steadyState: STEADY,
     abortCondition: ABORT,
     expectedAlerts: ['OrdersServiceDown', 'OrdersApiProbeFailing'],

@@ -1,4 +1,6 @@
 import { ALERTS } from '../../../alerting/catalog';
+import { pageBoundSeconds } from '../../../alerting/readme-table';
+import { DETECT_MARGIN_SECONDS, RESPONSE_TARGETS_SECONDS } from '../../../contract/incident';
 import { SCENARIOS } from '../../src/gameday/scenarios';
 
 const byName = new Map(ALERTS.map((a) => [a.name, a]));
@@ -10,6 +12,14 @@ describe.each(Object.values(SCENARIOS))('game day scenario $name', (scenario) =>
 
   test('waits for a page of the severity it is scored against', () => {
     expect(byName.get(scenario.expectedAlerts[0]!)?.severity).toBe(scenario.severity);
+  });
+
+  test('the page it waits for can meet its detection target: the pipeline\'s timers leave the margin for observation and delivery', () => {
+    const target = (RESPONSE_TARGETS_SECONDS.detect as Record<string, number | undefined>)[scenario.severity];
+    const alert = byName.get(scenario.expectedAlerts[0]!)!;
+    if (target === undefined) return; // Minor pages have no detection target
+    const needed = pageBoundSeconds(alert) + DETECT_MARGIN_SECONDS;
+    expect({ alert: alert.name, needed, fits: needed <= target }).toEqual({ alert: alert.name, needed, fits: true });
   });
 
   test('clears what it injects', () => {
