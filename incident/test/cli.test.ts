@@ -160,6 +160,9 @@ describe('incident CLI against a real Prometheus over a recorded history and the
     expect(result.out).toContain('판정: 복구됨');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(new RegExp(`\\[통과\\] ${POPULAR_ROUTE} p95 \\(최근 10분\\): 0\\.0\\d\\d초`));
+    // No route had answered a 5xx yet, so no 5xx series exists: the ratios are 0 %, judged, not "no data".
+    expect(result.out).toContain('[통과] 서비스 전체 5xx 비율 (오류 예산 소진 속도 대신, 최근 10분): 0.0%');
+    for (const route of [POPULAR_ROUTE, STATUS_ROUTE, ROUTES.placeOrder.route]) expect(result.out).toContain(`[통과] ${route} 5xx 비율 (최근 10분): 0.0%`);
     expect((await store.list()).filter((e) => e.step === 'verified').at(-1)?.details).toMatchObject({ passed: true });
   });
 

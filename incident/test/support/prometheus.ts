@@ -54,6 +54,8 @@ export function openMetricsHistory(end: Date, steps: number, stateAt: (minutesBe
       const n = r.rps * STEP_SECONDS;
       const errors = Math.round(n * (r.errorRatio ?? 0));
       for (const [status, count] of [['200', n - errors], ['500', errors]] as const) {
+        // As a real exposition: a status series appears with its first answer, not before.
+        if (count === 0 && !totals.has(`h:${route}:${status}:count`)) continue;
         const labels = { ...job, http_request_method: 'GET', http_route: route, http_response_status_code: status };
         for (const le of HTTP_DURATION_BUCKETS_SECONDS) {
           const key = `h:${route}:${status}:${le}`;

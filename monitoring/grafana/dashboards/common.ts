@@ -73,15 +73,16 @@ export function quantile(q: number, metric: string, selector: string, window: st
   return `histogram_quantile(${q}, sum by (${['le', ...by].join(', ')}) (${rate(`${metric}_bucket`, selector, window)}))`;
 }
 
-/** The 5xx share of the service's requests matching `selector`, per `by` labels. */
+/**
+ * The 5xx share of the service's requests matching `selector`, per `by` labels: 0 where there were requests but never
+ * a 5xx (a status series exists only once it has been answered), empty where there were no requests.
+ */
 export function serverErrorRatio(selector: string, window: string, by: string[] = []): string {
   const metric = 'http_server_request_duration_seconds_count';
   const grouping = by.length > 0 ? ` by (${by.join(', ')})` : '';
   const scoped = [SERVICE, selector].filter(Boolean).join(',');
-  return [
-    `sum${grouping} (${rate(metric, `${scoped},http_response_status_code=~"5.."`, window)})`,
-    `/ sum${grouping} (${rate(metric, scoped, window)})`,
-  ].join('\n');
+  const all = `sum${grouping} (${rate(metric, scoped, window)})`;
+  return [`(sum${grouping} (${rate(metric, `${scoped},http_response_status_code=~"5.."`, window)})`, `or ${all} * 0)`, `/ ${all}`].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

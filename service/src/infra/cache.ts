@@ -77,6 +77,8 @@ export function createJsonCache(
   const hit = metrics.cacheRequests.labels(name, 'hit');
   const miss = metrics.cacheRequests.labels(name, 'miss');
   const failed = metrics.cacheRequests.labels(name, 'error');
+  // Exposed at 0 from the start: a cache that never hits must still have a hit ratio (0), or its alert cannot fire.
+  for (const series of [hit, miss, failed]) series.inc(0);
 
   function remember(key: string, value: CachedJson): void {
     if (value.expiresAt === undefined || value.expiresAt <= performance.now()) return;

@@ -4,6 +4,7 @@ import { get, request } from '../support/http';
 import { sample, scrape } from '../support/metrics';
 import { startTestApp, useTestApp } from '../support/test-app';
 import { LATENCY_THRESHOLD_SECONDS } from '../../../contract/slo';
+import { CACHES } from '../../../contract/queries';
 
 const t = useTestApp();
 
@@ -102,6 +103,18 @@ describe('request metrics', () => {
     expect(sample(text, 'http_server_active_requests')).toBe(0);
     expect(sample(text, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  test('every cache exposes hit, miss and error at 0 before its first look-up (a cache that never hits has a 0 hit ratio, not none)', async () => {
+    const fresh = await startTestApp();
+    try {
+      const text = await scrape(fresh.ops);
+      for (const cache of Object.values(CACHES)) {
+        for (const result of ['hit', 'miss', 'error']) expect({ cache, result, value: sample(text, 'cache_requests_total', { cache, result }) }).toEqual({ cache, result, value: 0 });
+      }
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
