@@ -197,6 +197,19 @@ describe('game day runner against the in-process service, a real Prometheus and 
     });
   }, 60_000);
 
+  test('Ctrl-C (the abort signal) stops a run within one poll and clears its fault', async () => {
+    const stop = new AbortController();
+    const running = runGameday(SCENARIOS['status-slow']!, deps({ signal: stop.signal }));
+    await new Promise((r) => setTimeout(r, 2_000));
+    const stoppedAt = Date.now();
+    stop.abort();
+    const result = await running;
+    expect(result.outcome).toBe('aborted');
+    expect(result.clearedAt!.getTime() - stoppedAt).toBeLessThanOrEqual(5_000);
+    const drills = (await (await fetch(`${app.ops}/admin/drills`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { active: string[] };
+    expect(drills.active).toEqual([]);
+  }, 60_000);
+
   test('a run does not start outside the steady state, and injects nothing', async () => {
     const before = (await store.list()).length;
     const result = await runGameday(SCENARIOS['popular-slow']!, deps({ activeServiceAlerts: async () => ['OrdersHighErrorRate'] }));

@@ -132,12 +132,16 @@ async function main(): Promise<number> {
     process.stderr.write(`사용법: npm run gameday -- <${[...Object.keys(SCENARIOS), 'all'].join('|')}>\n`);
     return 2;
   }
+  // Ctrl-C or a stop of the job: the run in progress clears its fault before the process exits.
+  const stopping = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopping.abort());
   const store = createTimelineStore(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   const prom = createPrometheus();
   const outcomes: string[] = [];
   let exitCode = 0;
   try {
     for (const scenario of scenarios) {
+      if (stopping.signal.aborted) break;
       await waitForSteadyState(STEADY_TIMEOUT_MS);
       const result = await runGameday(scenario, {
         store,
@@ -164,6 +168,7 @@ async function main(): Promise<number> {
         now: () => new Date(),
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         log: (text) => process.stdout.write(`${text}\n`),
+        signal: stopping.signal,
       });
       const record = renderGameday(result);
       const file = path.join(REPORTS_DIR, `gameday-${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);

@@ -29,6 +29,8 @@ export interface GamedayDeps {
   now(): Date;
   sleep(ms: number): Promise<void>;
   log(text: string): void;
+  /** Aborted (Ctrl-C): the run stops within one poll, clears the fault and reports 'aborted'. */
+  signal?: AbortSignal;
   /** Timeline poll period (≤ 1 s keeps the 5 s abort promise), how long to wait for each phase, and how long the
    * temporary action holds before the fault is cleared; ms. */
   timing?: Partial<{ pollMs: number; pageTimeoutMs: number; holdMs: number; resolveTimeoutMs: number; verifyTimeoutMs: number; verifyEveryMs: number }>;
@@ -120,6 +122,7 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
 
   /** The incident this run caused (detected after injection), and any page it did not cause. */
   const look = async () => {
+    if (deps.signal?.aborted) throw new Abort('훈련을 중단했습니다 (Ctrl-C 또는 종료 신호)');
     const from = new Date(result.injectedAt!.getTime() - 15 * 60_000);
     const events = await deps.store.list({ from });
     const foreign = events.find(
