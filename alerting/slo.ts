@@ -39,7 +39,11 @@ export const WINDOWS_USED = [...new Set(Object.values(BURN_RATE_WINDOWS).flat().
 export function recordingRules(): RecordingRule[] {
   return WINDOWS_USED.flatMap((w) => [
     { record: sloRequestsRecord('availability', w), expr: `sum(rate(${count('')}[${w}]))` },
-    { record: sloRecord('availability', w), expr: `sum(rate(${count(',http_response_status_code=~"5.."')}[${w}]))\n/ ${sloRequestsRecord('availability', w)}` },
+    // 0, not absent, while requests had no 5xx (a status series exists only once answered): the budget panels need it.
+    {
+      record: sloRecord('availability', w),
+      expr: `(sum(rate(${count(',http_response_status_code=~"5.."')}[${w}])) or ${sloRequestsRecord('availability', w)} * 0)\n/ ${sloRequestsRecord('availability', w)}`,
+    },
     { record: sloRequestsRecord('latency', w), expr: `sum by (http_route) (rate(${count(`,${routes}`)}[${w}]))` },
     {
       record: sloRecord('latency', w),

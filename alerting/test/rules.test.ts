@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { DASHBOARDS } from '../../contract';
 import { ALERTS } from '../catalog';
 import { branches, longRuleTestsYaml, RULE_TESTS_FILE, RULE_TESTS_LONG_FILE, ruleTestsYaml } from '../rule-tests';
@@ -46,6 +47,33 @@ describe('promtool', () => {
   test('check rules accepts the rule file', () => {
     const { code, output } = run(binary('promtool'), ['check', 'rules', RULES_FILE]);
     expect(output).toContain(`SUCCESS: ${ALERTS.length + recordingRules().length} rules found`);
+    expect(code).toBe(0);
+  });
+
+  test('the SLO recording rules give 0, not nothing, for a service that has answered no 5xx and nothing slow', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'slo-records-'));
+    const selector = (status: string, extra = '') => `http_server_request_duration_seconds_${extra ? 'bucket' : 'count'}{job="orders",http_request_method="GET",http_route="/api/orders/popular",http_response_status_code="${status}"${extra}}`;
+    const cases = {
+      rule_files: [path.join(ROOT, RULES_FILE)],
+      evaluation_interval: '15s',
+      tests: [
+        {
+          interval: '15s',
+          // Only 200s: as a real exposition, no 5xx series exists. 10 req/s, all under the line.
+          input_series: [
+            { series: selector('200'), values: '0+150x40' },
+            { series: selector('200', ',le="1"'), values: '0+150x40' },
+          ],
+          promql_expr_test: [
+            { expr: 'slo:http_requests_errors:ratio_rate5m', eval_time: '10m', exp_samples: [{ labels: 'slo:http_requests_errors:ratio_rate5m', value: 0 }] },
+            { expr: 'slo:http_requests_slow:ratio_rate5m', eval_time: '10m', exp_samples: [{ labels: 'slo:http_requests_slow:ratio_rate5m{http_route="/api/orders/popular"}', value: 0 }] },
+          ],
+        },
+      ],
+    };
+    writeFileSync(path.join(dir, 'records.test.yml'), stringify(cases));
+    const { code, output } = run(binary('promtool'), ['test', 'rules', path.join(dir, 'records.test.yml')]);
+    expect(output).toContain('SUCCESS');
     expect(code).toBe(0);
   });
 
