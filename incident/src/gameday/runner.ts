@@ -113,7 +113,8 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
   const clearFault = async (reason: string) => {
     if (!faultOn) return;
     faultOn = false;
-    for (const step of [...scenario.clear, ...scenario.mitigate.filter((s) => s.kind === 'rate-limit').map(() => ({ kind: 'rate-limit-clear' }) as Step)]) {
+    const undoLimit: Step[] = scenario.mitigate.some((s) => s.kind === 'rate-limit') && !scenario.clear.some((s) => s.kind === 'rate-limit-clear') ? [{ kind: 'rate-limit-clear' }] : [];
+    for (const step of [...scenario.clear, ...undoLimit]) {
       await deps.apply(step).catch((error) => say(`되돌리기 실패 (${step.kind}): ${(error as Error).message}`));
     }
     result.clearedAt = deps.now();
@@ -195,10 +196,13 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
       say((error as Error).message);
       return { passed: false, text: (error as Error).message };
     });
-    result.reportFile = await deps.report(incident);
+    // The incident as the timeline holds it now, with the verification just recorded.
+    const reported = (await look()).incident ?? incident;
+    result.incident = reported;
+    result.reportFile = await deps.report(reported);
     say(`보고서: ${result.reportFile}`);
     if (deps.firingEvaluations) {
-      result.timeChecks = await checkReportTimes(incident, result.injectedAt, deps.firingEvaluations);
+      result.timeChecks = await checkReportTimes(reported, result.injectedAt, deps.firingEvaluations);
       for (const c of result.timeChecks) say(`보고서 ${c.step} 시각 검증: 차이 ${c.differenceSeconds.toFixed(1)}초 (${c.source}) ${c.within ? '일치' : '불일치'}`);
     }
 
@@ -287,7 +291,6 @@ export function renderGameday(r: GamedayResult): string {
     '',
     ...(r.timeChecks
       ? [
-          '',
           '| 보고서 시각 검증 | 보고서 (KST) | 측정 (KST) | 측정 출처 | 차이 | 결과 |',
           '|---|---|---|---|---|---|',
           ...r.timeChecks.map((c) => `| ${c.step} | ${kst(c.reported)} | ${kst(c.measured)} | ${c.source} | ${c.differenceSeconds.toFixed(1)}초 | ${c.within ? '일치' : '불일치'} |`),
