@@ -26,6 +26,9 @@ export function ruleLabels(alert: AlertDefinition) {
 }
 
 /** The Prometheus rule file, valid for Prometheus 2.x and 3.x. */
+/** The rule groups, in evaluation order: recording rules first (the SLO alerts and the error-budget panels read them). */
+export const RULE_GROUPS = ['orders-slo', 'orders'] as const;
+
 export function rulesYaml(alerts: AlertDefinition[] = ALERTS): string {
   const rules = alerts.map((alert) => ({
     alert: alert.name,
@@ -34,6 +37,5 @@ export function rulesYaml(alerts: AlertDefinition[] = ALERTS): string {
     labels: ruleLabels(alert),
     annotations: annotations(alert),
   }));
-  // Recording rules first: the SLO alerts and the error-budget panels read them.
-  return GENERATED_HEADER + stringify({ groups: [{ name: 'orders-slo', rules: recordingRules() }, { name: 'orders', rules }] }, { lineWidth: 0 });
+  return GENERATED_HEADER + stringify({ groups: [{ name: RULE_GROUPS[0], rules: recordingRules() }, { name: RULE_GROUPS[1], rules }] }, { lineWidth: 0 });
 }
