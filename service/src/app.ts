@@ -88,7 +88,6 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   const orders = createOrderRepository(db);
   const useCaseDeps = { db, orders, metrics, businessTimeZone: config.businessTimeZone };
   const router = new Router();
-  router.use(drillFailures(drills));
   registerProductRoutes(router, createProductRepository(db));
   registerUserRoutes(router, createUserRepository(db));
   const popularCache = createJsonCache(
@@ -127,6 +126,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   api.use(securityHeaders());
   api.use(errorHandler(logger));
   api.use(trafficLimit(rateLimiter, router, metrics));
+  api.use(drillFailures(drills, router));
   api.use((ctx, next) => {
     // A declared body larger than any route takes is refused before a byte of it is read, and the connection closed
     // (the client is still sending it).

@@ -67,6 +67,8 @@ export function createDrills(metrics: Metrics, logger: Logger, enabled: boolean)
     },
     queryDelayMs: (queryName: string): number => (enabled ? delayByQueryName.get(queryName) ?? 0 : 0),
     bypassCache: (cache: string): boolean => enabled && state.cacheBypass.includes(cache as DrillCache),
+    /** Whether the route-errors drill names any route (false costs the request path nothing more). */
+    failsAnyRoute: (): boolean => enabled && state.failingRoutes.length > 0,
     failsRoute: (method: string, route: string): boolean =>
       enabled && state.failingRoutes.some((r) => r === '*' || r === `${method} ${route}`),
   };
