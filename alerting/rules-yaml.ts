@@ -25,10 +25,13 @@ export function ruleLabels(alert: AlertDefinition) {
   return { severity: alert.severity, service: alert.service };
 }
 
-/** The Prometheus rule file, valid for Prometheus 2.x and 3.x. */
-/** The rule groups, in evaluation order: recording rules first (the SLO alerts and the error-budget panels read them). */
+/**
+ * The rule groups: the SLO recording rules, then the alerts. Prometheus evaluates groups independently, so an SLO
+ * alert may read recordings one evaluation old; promtool tests fix this order (group_eval_order) to be deterministic.
+ */
 export const RULE_GROUPS = ['orders-slo', 'orders'] as const;
 
+/** The Prometheus rule file, valid for Prometheus 2.x and 3.x. */
 export function rulesYaml(alerts: AlertDefinition[] = ALERTS): string {
   const rules = alerts.map((alert) => ({
     alert: alert.name,

@@ -33,8 +33,14 @@ export type IncidentAction = (typeof INCIDENT_ACTIONS)[number];
 
 /** Actions that cause a fault rather than mitigate one. */
 export const FAULT_ACTIONS: readonly IncidentAction[] = ['drill_set', 'fault_injected'];
-/** Actions that end every fault so far: drills off (one call clears them all), a game day's fault removed. */
-export const FAULT_CLEARING_ACTIONS: readonly IncidentAction[] = ['drill_cleared', 'fault_cleared'];
+/**
+ * Which faults each clearing action ends: drills off (one call clears them all) ends drills; a game day's fault
+ * removed ends everything it injected (a container stop as well as its drills).
+ */
+export const FAULTS_CLEARED_BY: Readonly<Partial<Record<IncidentAction, readonly IncidentAction[]>>> = {
+  drill_cleared: ['drill_set'],
+  fault_cleared: ['drill_set', 'fault_injected'],
+};
 
 /** One recorded event. Times are Date (UTC instants); `dedupeKey` makes a repeated delivery a no-op. */
 export interface IncidentEventInput {
@@ -99,7 +105,9 @@ export const INCIDENT_DURATION_BUCKETS_SECONDS = [15, 30, 45, 60, 75, 90, 120, 1
 
 /**
  * The alerting issue's targets: fault start → page by severity, and fault cleared → `[복구]` notification; seconds.
- * The game day scores its runs against these and the dashboard row draws them.
+ * The game day scores its runs against these and the dashboard row draws them. They are the targets of the incidents
+ * the game day drills (a named route over 1 s → Major, the service down → Critical), checked for each scenario's page
+ * in incident/test/unit/scenarios.test.ts; other alerts state their own bound in the README's alert table.
  */
 export const RESPONSE_TARGETS_SECONDS = {
   detect: { critical: 75, major: 90 },

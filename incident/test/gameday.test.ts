@@ -210,6 +210,25 @@ describe('game day runner against the in-process service, a real Prometheus and 
     expect(drills.active).toEqual([]);
   }, 60_000);
 
+  test('a report whose alerts Prometheus never evaluated as firing cannot be confirmed, and fails the run', async () => {
+    const result = await runGameday(
+      SCENARIOS['popular-slow']!,
+      deps({ firingEvaluations: { intervalSeconds: 1, find: async () => undefined } }),
+    );
+    expect(result.outcome).toBe('failed');
+    expect(result.timeChecks!.find((c) => c.step === '감지')).toMatchObject({ within: false });
+    expect(result.reason).toContain('확인할 수 없습니다');
+  }, 180_000);
+
+  test('Ctrl-C before the fault is injected injects nothing', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const before = (await store.list()).length;
+    const result = await runGameday(SCENARIOS['popular-slow']!, deps({ signal: stop.signal }));
+    expect(result.outcome).toBe('aborted');
+    expect((await store.list()).length).toBe(before);
+  });
+
   test('a run does not start outside the steady state, and injects nothing', async () => {
     const before = (await store.list()).length;
     const result = await runGameday(SCENARIOS['popular-slow']!, deps({ activeServiceAlerts: async () => ['OrdersHighErrorRate'] }));
@@ -247,6 +266,8 @@ describe('game day runner against the in-process service, a real Prometheus and 
     const result = await runGameday(
       SCENARIOS['service-down']!,
       deps({
+        // Its pages are stand-ins that no Prometheus evaluated: there is no ALERTS history to check the report against.
+        firingEvaluations: undefined,
         async apply(step) {
           applied.push(`${step.kind}${'service' in step ? ` ${step.service}` : ''}`);
           if (step.kind === 'stop') {

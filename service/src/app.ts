@@ -126,7 +126,6 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   api.use(securityHeaders());
   api.use(errorHandler(logger));
   api.use(trafficLimit(rateLimiter, router, metrics));
-  api.use(drillFailures(drills, router));
   api.use((ctx, next) => {
     // A declared body larger than any route takes is refused before a byte of it is read, and the connection closed
     // (the client is still sending it).
@@ -136,6 +135,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
     }
     return next();
   });
+  api.use(drillFailures(drills, router));
   api.use(router.routes());
   api.use(
     router.allowedMethods({

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DATABASE_URL, REPORTS_DIR } from '../cli';
@@ -117,11 +118,11 @@ export function startTraffic(baseUrl: string, paths: string[], rps = TRAFFIC_RPS
 const STEADY_TIMEOUT_MS = 10 * 60_000;
 const EXIT: Record<GamedayResult['outcome'], number> = { passed: 0, 'missed-target': 1, failed: 1, aborted: 2 };
 
-async function waitForSteadyState(timeoutMs: number): Promise<void> {
+async function waitForSteadyState(timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let active = await activeServiceAlerts(ALERTMANAGER_URL); active.length > 0; active = await activeServiceAlerts(ALERTMANAGER_URL)) {
-    if (Date.now() > deadline) return; // the runner refuses to start and says which alerts are active
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    if (Date.now() > deadline || signal.aborted) return; // the runner then refuses to start and says why
+    await sleep(5_000, undefined, { signal }).catch(() => undefined);
   }
 }
 
@@ -132,9 +133,15 @@ async function main(): Promise<number> {
     process.stderr.write(`사용법: npm run gameday -- <${[...Object.keys(SCENARIOS), 'all'].join('|')}>\n`);
     return 2;
   }
-  // Ctrl-C or a stop of the job: the run in progress clears its fault before the process exits.
+  // Ctrl-C or a stop of the job: the run in progress clears its fault before the process exits (a second one too:
+  // the fault must not be left on).
   const stopping = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopping.abort());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping.signal.aborted) process.stderr.write('장애를 되돌리는 중입니다. 잠시 기다려 주세요.\n');
+      stopping.abort();
+    });
+  }
   const store = createTimelineStore(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   const prom = createPrometheus();
   const outcomes: string[] = [];
@@ -142,7 +149,7 @@ async function main(): Promise<number> {
   try {
     for (const scenario of scenarios) {
       if (stopping.signal.aborted) break;
-      await waitForSteadyState(STEADY_TIMEOUT_MS);
+      await waitForSteadyState(STEADY_TIMEOUT_MS, stopping.signal);
       const result = await runGameday(scenario, {
         store,
         apply: createApplyStep({ opsUrl: OPS_URL, token: process.env.ADMIN_TOKEN }),
@@ -187,7 +194,14 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then((code) => {
-    process.exitCode = code;
-  });
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: Error) => {
+      // A dependency the run needs could not be used (Alertmanager, PostgreSQL, Prometheus): a setup problem.
+      process.stderr.write(`게임 데이를 실행하지 못했습니다: ${error.message}\n`);
+      process.exitCode = 2;
+    },
+  );
 }

@@ -108,6 +108,13 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
     return result;
   }
 
+  if (deps.signal?.aborted) {
+    result.outcome = 'aborted';
+    result.reason = '훈련을 시작하기 전에 중단했습니다 (Ctrl-C 또는 종료 신호)';
+    say(result.reason);
+    return result;
+  }
+
   const stopTraffic = deps.startTraffic(scenario.traffic);
   let faultOn = false;
   const clearFault = async (reason: string) => {
@@ -193,6 +200,7 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
       await deps.sleep(Math.max(0, timing.verifyEveryMs - timing.pollMs));
       return undefined;
     }).catch((error) => {
+      if (error instanceof Abort) throw error;
       say((error as Error).message);
       return { passed: false, text: (error as Error).message };
     });
@@ -203,7 +211,7 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
     say(`보고서: ${result.reportFile}`);
     if (deps.firingEvaluations) {
       result.timeChecks = await checkReportTimes(reported, result.injectedAt, deps.firingEvaluations);
-      for (const c of result.timeChecks) say(`보고서 ${c.step} 시각 검증: 차이 ${c.differenceSeconds.toFixed(1)}초 (${c.source}) ${c.within ? '일치' : '불일치'}`);
+      for (const c of result.timeChecks) say(`보고서 ${c.step} 시각 검증: 차이 ${Number.isNaN(c.differenceSeconds) ? '-' : `${c.differenceSeconds.toFixed(1)}초`} (${c.source}) ${c.within ? '일치' : '불일치'}`);
     }
 
     const detect = (result.pagedAt.getTime() - result.injectedAt.getTime()) / 1000;
@@ -214,7 +222,11 @@ export async function runGameday(scenario: Scenario, deps: GamedayDeps): Promise
       { name: 'resolveNotice', seconds: resolveNotice, targetSeconds: RESPONSE_TARGETS_SECONDS.resolveNotice, met: resolveNotice <= RESPONSE_TARGETS_SECONDS.resolveNotice },
     ];
     const reportWrong = result.timeChecks?.find((c) => !c.within);
-    if (reportWrong) result.reason = `보고서의 ${reportWrong.step} 시각이 측정값과 ${reportWrong.differenceSeconds.toFixed(1)}초 다릅니다 (${reportWrong.source})`;
+    if (reportWrong) {
+      result.reason = Number.isNaN(reportWrong.differenceSeconds)
+        ? `보고서의 ${reportWrong.step} 시각을 확인할 수 없습니다 (${reportWrong.source})`
+        : `보고서의 ${reportWrong.step} 시각이 측정값과 ${reportWrong.differenceSeconds.toFixed(1)}초 다릅니다 (${reportWrong.source})`;
+    }
     result.outcome =
       !result.verification.passed || reportWrong ? 'failed' : result.scores.some((s) => s.met === false) ? 'missed-target' : 'passed';
   } catch (error) {
@@ -244,12 +256,19 @@ async function checkReportTimes(
     const differenceSeconds = Math.abs(reported.getTime() - measured.getTime()) / 1000;
     return { step, reported, measured, source, differenceSeconds, within: differenceSeconds <= tolerance };
   };
+  // 발생 is derived from the timeline (the fault recorded last before detection, not cleared): this checks that the
+  // report picked this run's injection and not an earlier fault.
   const checks = [check('발생', incident.onsetAt, injectedAt, '게임 데이가 장애를 주입한 시각')];
   const names = [...new Set(incident.alerts.map((a) => a.name))];
-  const from = new Date(incident.detectedAt.getTime() - 5 * 60_000);
-  const to = new Date((incident.recoveredAt ?? incident.detectedAt).getTime() + 5 * 60_000);
-  const firing = await evaluations.find(names, from, to);
-  if (firing) {
+  // From the injection (the run started with no alert active) to one evaluation after recovery: a same-named alert
+  // of an earlier scenario, or one firing again later, is outside.
+  const to = new Date((incident.recoveredAt ?? incident.detectedAt).getTime() + tolerance * 1000);
+  const firing = await evaluations.find(names, injectedAt, to);
+  if (!firing) {
+    // No firing evaluation in Prometheus for alerts the timeline says fired: the report cannot be confirmed.
+    const unconfirmed = { reported: incident.detectedAt, measured: incident.detectedAt, differenceSeconds: Number.NaN, within: false };
+    checks.push({ step: '감지', ...unconfirmed, source: 'Prometheus ALERTS에 이 알림의 firing 기록이 없어 확인할 수 없음' });
+  } else {
     checks.push(check('감지', incident.detectedAt, firing.first, 'Prometheus ALERTS: 처음 firing으로 평가된 시각'));
     if (incident.recoveredAt) {
       const resolvedEvaluation = new Date(firing.last.getTime() + tolerance * 1000);
@@ -293,7 +312,11 @@ export function renderGameday(r: GamedayResult): string {
       ? [
           '| 보고서 시각 검증 | 보고서 (KST) | 측정 (KST) | 측정 출처 | 차이 | 결과 |',
           '|---|---|---|---|---|---|',
-          ...r.timeChecks.map((c) => `| ${c.step} | ${kst(c.reported)} | ${kst(c.measured)} | ${c.source} | ${c.differenceSeconds.toFixed(1)}초 | ${c.within ? '일치' : '불일치'} |`),
+          ...r.timeChecks.map((c) =>
+            Number.isNaN(c.differenceSeconds)
+              ? `| ${c.step} | ${kst(c.reported)} | - | ${c.source} | - | 확인 불가 |`
+              : `| ${c.step} | ${kst(c.reported)} | ${kst(c.measured)} | ${c.source} | ${c.differenceSeconds.toFixed(1)}초 | ${c.within ? '일치' : '불일치'} |`,
+          ),
         ]
       : []),
     '',

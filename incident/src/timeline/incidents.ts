@@ -1,4 +1,4 @@
-import { FAULT_ACTIONS, FAULT_CLEARING_ACTIONS, INCIDENT_PHASES, type IncidentPhase } from '../../../contract/incident';
+import { FAULT_ACTIONS, FAULTS_CLEARED_BY, INCIDENT_PHASES, type IncidentPhase } from '../../../contract/incident';
 import type { StoredEvent } from './store';
 
 /** One alert of an incident, as Alertmanager delivered it. */
@@ -142,7 +142,8 @@ export function deriveIncidents(events: StoredEvent[], options: DeriveOptions): 
     if (current) current.incident.events.push(e);
     else {
       // Faults cleared before any alert fired caused nothing: they are not the onset of a later incident.
-      if (e.step === 'action' && FAULT_CLEARING_ACTIONS.includes(e.action!)) buffered = buffered.filter((b) => !(b.step === 'action' && FAULT_ACTIONS.includes(b.action!)));
+      const ended = e.step === 'action' ? FAULTS_CLEARED_BY[e.action!] : undefined;
+      if (ended) buffered = buffered.filter((b) => !(b.step === 'action' && ended.includes(b.action!)));
       const closed = lastClosed();
       if (!isFault && closed?.recoveredAt && e.occurredAt.getTime() - closed.recoveredAt.getTime() <= after) closed.events.push(e);
       else buffered.push(e);

@@ -71,6 +71,15 @@ describe('incidents derived from the timeline', () => {
     }
   });
 
+  test('turning drills off does not end a game day\'s injected fault (a stopped container), its own fault_cleared does', () => {
+    const stop = stored({ step: 'action', action: 'fault_injected', actor: 'gameday', occurredAt: at(100) });
+    const drillsOff = stored({ step: 'action', action: 'drill_cleared', actor: 'primary', occurredAt: at(120) });
+    const alert = alertEvents('OrdersCacheUnavailable', 'r', 200, 300);
+    expect(deriveIncidents([stop, drillsOff, ...alert], options)[0]).toMatchObject({ onsetSource: 'fault', onsetAt: at(100) });
+    const cleared = stored({ step: 'action', action: 'fault_cleared', actor: 'gameday', occurredAt: at(120) });
+    expect(deriveIncidents([stop, cleared, ...alert], options)[0]).toMatchObject({ onsetSource: 'alert-pending' });
+  });
+
   test('acks, mitigations, verifications and reports after recovery belong to the incident they follow', () => {
     const events = [
       ...alertEvents('OrdersServiceDown', 'c', 100, 300),

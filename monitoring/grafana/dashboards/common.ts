@@ -75,7 +75,7 @@ export function quantile(q: number, metric: string, selector: string, window: st
 
 /**
  * The 5xx share of the service's requests matching `selector`, per `by` labels: 0 where there were requests but never
- * a 5xx (a status series exists only once it has been answered), empty where there were no requests.
+ * a 5xx (a status series exists only once it has been answered); NaN over a window without requests.
  */
 export function serverErrorRatio(selector: string, window: string, by: string[] = []): string {
   const metric = 'http_server_request_duration_seconds_count';

@@ -71,7 +71,9 @@ export function arrivalRatePanel(): timeseries.PanelBuilder {
 }
 
 export function failuresPanel(): timeseries.PanelBuilder {
-  const attempts = `sum by (scenario, endpoint) (rate(${M.requestDuration}_count{${JOB}}[${WINDOW}])) + sum by (scenario, endpoint) (rate(${M.unanswered}{${JOB}}[${WINDOW}]))`;
+  // Answered + unanswered; an endpoint that never answered has no duration series, so that side counts as 0.
+  const unanswered = `sum by (scenario, endpoint) (rate(${M.unanswered}{${JOB}}[${WINDOW}]))`;
+  const attempts = `(sum by (scenario, endpoint) (rate(${M.requestDuration}_count{${JOB}}[${WINDOW}])) or ${unanswered} * 0) + ${unanswered}`;
   const failures = `sum by (scenario, endpoint) (rate(${M.responses}{${JOB},${LABELS.status}=~"5.."}[${WINDOW}]) or rate(${M.unanswered}{${JOB}}[${WINDOW}]))`;
   return ratioTimeseries()
     .id(P.failures)
