@@ -37,7 +37,7 @@ export interface Incident {
 }
 
 export interface DeriveOptions {
-  /** The alert's `for` in seconds (the rule's pending time), for the onset of an alert not caused by a recorded fault. */
+  /** Seconds from an alert's symptom to its firing (`for` + condition lag), for the onset when no fault was recorded. */
   pendingSeconds(alertName: string): number;
   /** A fault recorded at most this long before detection is the incident's onset; ms, default 15 min. */
   faultLookbackMs?: number;
