@@ -31,7 +31,7 @@ import { createRateLimiter, type SharedRateLimit } from './components/incident-c
 import { createSharedSettings, SHARED_SETTING_KEYS } from './components/incident-controls/shared-settings';
 import { drillFailures, trafficLimit } from './components/incident-controls/middleware';
 import { declaresTooLarge } from './lib/http/json-body';
-import { createServerEdge, type ServerEdge } from './lib/http/server-edge';
+import { createServerEdge, PARSER_REJECTION_STATUSES, type ServerEdge } from './lib/http/server-edge';
 
 /** What a caller may swap in the service it gets; everything else is wired as in production. */
 export interface ServiceOverrides {
@@ -165,6 +165,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   const databaseCheck = setInterval(() => void checkDatabase(), overrides.databaseCheckIntervalMs ?? 5_000);
   databaseCheck.unref();
 
+  for (const status of PARSER_REJECTION_STATUSES) metrics.parserRejected.labels(String(status)).inc(0);
   const apiListener = api.callback();
   const opsListener = ops.callback();
   return {

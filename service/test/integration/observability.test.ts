@@ -5,6 +5,10 @@ import { sample, scrape } from '../support/metrics';
 import { startTestApp, useTestApp } from '../support/test-app';
 import { LATENCY_THRESHOLD_SECONDS } from '../../../contract/slo';
 import { CACHES } from '../../../contract/queries';
+import { LABELS, METRICS } from '../../../contract/metrics';
+import { ROUTES, UNMATCHED_ROUTE } from '../../../contract/routes';
+import { ORDER_REJECTION_REASONS } from '../../src/components/orders/place-order';
+import { PARSER_REJECTION_STATUSES } from '../../src/lib/http/server-edge';
 
 const t = useTestApp();
 
@@ -105,13 +109,24 @@ describe('request metrics', () => {
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
-  test('every cache exposes hit, miss and error at 0 before its first look-up (a cache that never hits has a 0 hit ratio, not none)', async () => {
+  test('every counter of the contract is exported at 0 before its first event, for each label value known up front (rate() sees the first one)', async () => {
     const fresh = await startTestApp();
     try {
       const text = await scrape(fresh.ops);
-      for (const cache of Object.values(CACHES)) {
-        for (const result of ['hit', 'miss', 'error']) expect({ cache, result, value: sample(text, 'cache_requests_total', { cache, result }) }).toEqual({ cache, result, value: 0 });
+      const ours = new Set<string>(Object.values(METRICS));
+      const counters = (await fresh.metrics.registry.getMetricsAsJSON()).filter((m) => String(m.type) === 'counter' && ours.has(m.name));
+      expect(counters.length).toBeGreaterThan(5);
+      for (const counter of counters) {
+        const exported = text.split('\n').filter((line) => line.startsWith(`${counter.name}{`) || line.startsWith(`${counter.name} `));
+        expect({ counter: counter.name, exported: exported.length > 0, nonZero: exported.filter((line) => !line.endsWith(' 0')) }).toEqual({ counter: counter.name, exported: true, nonZero: [] });
       }
+      const labelled = (name: string, label: string) => new Set(counters.find((c) => c.name === name)!.values.map((v) => String(v.labels[label])));
+      for (const cache of Object.values(CACHES)) {
+        for (const result of ['hit', 'miss', 'error']) expect({ cache, result, value: sample(text, METRICS.cacheRequests, { cache, result }) }).toEqual({ cache, result, value: 0 });
+      }
+      expect(labelled(METRICS.rateLimited, 'http_route')).toEqual(new Set([...Object.values(ROUTES).map((r) => r.route), UNMATCHED_ROUTE]));
+      expect(labelled(METRICS.ordersRejected, 'reason')).toEqual(new Set(ORDER_REJECTION_REASONS));
+      expect(labelled(METRICS.parserRejected, LABELS.status)).toEqual(new Set(PARSER_REJECTION_STATUSES.map(String)));
     } finally {
       await fresh.close();
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AppError, conflict, notFound } from '../../lib/app-error';
+import { AppError, conflict, notFound, type ErrorCode } from '../../lib/app-error';
 import type { Database } from '../../infra/database';
 import type { Metrics } from '../../telemetry/metrics';
 import { IDEMPOTENCY_KEY_RETENTION_HOURS, type PlaceOrderRequest, type PlacedOrder, type PricedOrderLine, type StoredResponse } from './model';
@@ -18,6 +18,16 @@ export function placedOrderResponse(order: PlacedOrder): StoredResponse {
 
 const UNIQUE_VIOLATION = '23505';
 const IDEMPOTENCY_KEYS_PRIMARY_KEY = 'idempotency_keys_pkey';
+/** Why a placement is refused (the `reason` of orders_rejected_total); each is exported at 0 from the start. */
+export const ORDER_REJECTION_REASONS = [
+  'PRODUCT_NOT_FOUND',
+  'OUT_OF_STOCK',
+  'USER_NOT_FOUND',
+  'INSUFFICIENT_BALANCE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_IN_PROGRESS',
+] as const satisfies readonly ErrorCode[];
+
 const inProgress = () => conflict('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
 
 /** The same request, whatever order its items were listed in, hashes the same. */
@@ -59,6 +69,7 @@ export function createPlaceOrder(deps: {
   businessTimeZone: string;
 }) {
   const { db, orders, metrics, businessTimeZone } = deps;
+  for (const reason of ORDER_REJECTION_REASONS) metrics.ordersRejected.labels(reason).inc(0);
 
   /**
    * Places and pays an order in one transaction. With an Idempotency-Key (already validated: 1-128 visible ASCII

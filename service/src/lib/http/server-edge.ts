@@ -11,6 +11,9 @@ export interface ServerEdge {
   checkContinue(req: http.IncomingMessage, res: http.ServerResponse): void;
 }
 
+/** What Node's parser rejections are answered with: 431 for an oversized request line or headers, 400 otherwise. */
+export const PARSER_REJECTION_STATUSES = [400, 431] as const;
+
 const HEAD_LINES = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /**
