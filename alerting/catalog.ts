@@ -49,6 +49,11 @@ export const SCRAPE_SECONDS = 15;
  * errors on every route to the Critical page, 15 s more than one scrape of lag allows).
  */
 const NEW_SERIES_LAG_SECONDS = 2 * SCRAPE_SECONDS;
+/**
+ * The lag of a p95-over-the-line condition: the quantile crosses the line once the slow share of the reporting window
+ * exceeds 1 − quantile (6 s of an all-slow fault over 2 m), seen at the next scrape.
+ */
+const LATENCY_SHARE_LAG_SECONDS = SCRAPE_SECONDS + Math.round(durationSeconds(W.requests) * (1 - T.latencyQuantile));
 const requests = (selector = '') => `http_server_request_duration_seconds_count{${api}${selector}}`;
 const rate = (metric: string, window: string) => `rate(${metric}[${window}])`;
 const seconds = (duration: string) => durationSeconds(duration);
@@ -79,7 +84,7 @@ function routeLatencyAlert(name: string, route: string, feature: string, dashboa
       `and sum(${rate(requests(selector), W.requests)}) > ${T.minRequestsPerSecond}`,
     ].join('\n'),
     for: W.requestsFor,
-    conditionLagSeconds: SCRAPE_SECONDS,
+    conditionLagSeconds: LATENCY_SHARE_LAG_SECONDS,
     summary: `${feature}(GET ${route}) 응답이 ${T.latencySeconds}초를 넘었습니다`,
     description: `최근 ${koDuration(W.requests)} GET ${route} p${p} 응답 시간 {{ $value | humanizeDuration }} (기준 ${T.latencySeconds}초 초과, 최근 ${koDuration(W.confirm)}에도 초과, ${koDuration(W.requestsFor)} 넘게 지속).`,
     impact: `Major: 주요 기능(${feature})이 느려, 이 기능을 쓰는 모든 사용자가 기다리거나 요청이 실패합니다. ${hint}`,
