@@ -17,6 +17,7 @@ import {
 import { METRICS } from '../../contract';
 import { httpRequest, latencyHistogram, measure, median, percentile, runLoad, summarize, type LoadRun, type LoadSpec, type Measured } from '../lib/load';
 import { entityTag } from '../../service/src/infra/cache';
+import { popularCacheKey, POPULAR_CACHE_KEY_PREFIX } from '../../service/src/components/orders/order-queries';
 import { dataVolume, describeMachine } from './machine';
 import { canPin, pinSelf, ROOT, startNode, stop, stopAll, killAllNow, waitUntilUp, type Child } from './processes';
 import { fmtInt, fmtMs, machineLine, dataLine, markdownReport, markdownTable, type Report, type Row } from './report';
@@ -66,8 +67,7 @@ const REPORT_DIR = path.join(ROOT, 'loadtest', 'reports');
 const STATUS_INDEX = 'orders_user_id_created_at_idx';
 /** Where a dropped index's definition waits until it is re-created, so an interrupted bench can restore it. */
 const DROPPED_INDEX_FILE = path.join(os.tmpdir(), 'orders-bench-dropped-index.sql');
-/** The service's cache key for the popular ranking (service/src/components/orders/order-queries.ts). */
-const POPULAR_CACHE_KEY = `popular:v1:${TIME_ZONE}:${POPULAR.days}:${POPULAR.limit}`;
+const POPULAR_CACHE_KEY = popularCacheKey(TIME_ZONE, POPULAR.days, POPULAR.limit);
 const PEER_KEY = 'bench:peer:popular';
 
 const only = flags.only ? new Set(flags.only.split(',').map((s) => Number(s.trim()))) : undefined;
@@ -538,6 +538,7 @@ async function stampede(ctx: Ctx) {
         pttl = await ctx.redis.pTTL(POPULAR_CACHE_KEY);
       }
       if (pttl <= 0) throw new Error(`the service did not cache ${POPULAR_CACHE_KEY} with a TTL: has its key format changed?`);
+      if (pttl > ttlSeconds * 1000) throw new Error(`${POPULAR_CACHE_KEY} has ${pttl} ms left, more than the ${ttlSeconds} s TTL of the service measured: another writer`);
       const before = await metricSum(PORTS.serviceShortTtl.ops, `${METRICS.dbQueryDuration}_count`, { query: 'popular_products' });
       const expiresAt = performance.now() + pttl;
       // Each request on its own new connection, all written at once, just after both tiers have expired.
@@ -775,6 +776,9 @@ async function main() {
     await restoreDroppedIndex(pg);
     await assertPortsFree();
     const seed = await seedIfAsked(pg);
+    // A ranking an earlier run (or anyone) left in Redis may be of other data or carry another TTL: every service the
+    // bench starts computes its own from the data measured.
+    for await (const keys of redis.scanIterator({ MATCH: `${POPULAR_CACHE_KEY_PREFIX}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
     const machine = await describeMachine(pg, redis, pinning);
     const data = await dataVolume(pg, TIME_ZONE, POPULAR.days);
     const { rows: ids } = await pg.query<{ o: string; u: string }>('SELECT (SELECT max(id) FROM orders) AS o, (SELECT max(id) FROM users) AS u');

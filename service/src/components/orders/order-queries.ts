@@ -6,6 +6,10 @@ import type { OrderRepository } from './repository';
 /** Every key of the popular-products cache starts with this (what DELETE /admin/cache/popular purges). */
 export const POPULAR_CACHE_KEY_PREFIX = 'popular:';
 
+/** The cache key of one ranking: the business time zone (its days), the window in days and the number of products. */
+export const popularCacheKey = (businessTimeZone: string, days: number, limit: number): string =>
+  `${POPULAR_CACHE_KEY_PREFIX}v1:${businessTimeZone}:${days}:${limit}`;
+
 export function createOrderQueries(deps: {
   orders: OrderRepository;
   popularCache: JsonCache;
@@ -13,7 +17,6 @@ export function createOrderQueries(deps: {
   businessTimeZone: string;
 }) {
   const { orders, popularCache, popularCacheTtlSeconds, businessTimeZone } = deps;
-  const popularKey = (days: number, limit: number) => `${POPULAR_CACHE_KEY_PREFIX}v1:${businessTimeZone}:${days}:${limit}`;
 
   return {
     async statusOfOrder(orderId: number): Promise<OrderStatusView> {
@@ -33,7 +36,7 @@ export function createOrderQueries(deps: {
 
     /** The ranking as cached serialized JSON (bytes, ETag, expiry), sent as stored without parsing or re-serializing. */
     popularProductsJson(days: number, limit: number): Promise<CachedJson> {
-      return popularCache.getOrLoad(popularKey(days, limit), popularCacheTtlSeconds, async () =>
+      return popularCache.getOrLoad(popularCacheKey(businessTimeZone, days, limit), popularCacheTtlSeconds, async () =>
         JSON.stringify(await orders.popularProducts(days, limit, businessTimeZone)),
       );
     },
