@@ -153,7 +153,7 @@ describe('incident drills', () => {
     expect((await post(`${t.app.api}/api/orders`, { userId: 1, items: [{ productId: 1, quantity: 1 }] })).status).toBe(500);
   });
 
-  test.each([{ queryLatencyMs: { popular: -1 } }, { failingRoutes: ['/api/products'] }, { cacheBypass: ['sessions'] }, { unknown: true }])(
+  test.each([{ queryLatencyMs: { popular: -1 } }, { failingRoutes: ['/api/products'] }, { failingRoutes: ['GET /nope'] }, { failingRoutes: ['POST /api/orders/popular'] }, { cacheBypass: ['sessions'] }, { unknown: true }])(
     'rejects %j with 400',
     async (body) => {
       const response = await admin('PUT', '/admin/drills', body);

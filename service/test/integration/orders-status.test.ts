@@ -68,7 +68,7 @@ describe('GET /api/orders/status', () => {
     expect(response.body.error.code).toBe('ORDER_NOT_FOUND');
   });
 
-  test.each(['', 'orderId=1&userId=1', 'orderId=abc', 'userId=0', 'userId=1&limit=0', 'userId=1&limit=101', 'orderId=1&verbose=1'])(
+  test.each(['', 'orderId=1&userId=1', 'orderId=abc', 'userId=0', 'userId=1&limit=0', 'userId=1&limit=101', 'orderId=1&verbose=1', 'orderId=1&limit=5'])(
     '400 VALIDATION_FAILED for ?%s',
     async (query) => {
       const response = await status(query);

@@ -2,6 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
+import { ROUTES } from '../../../../contract/routes';
 import { AppError } from '../../lib/app-error';
 import { readJsonBody } from '../../lib/http/json-body';
 import { validate } from '../../lib/http/validate';
@@ -38,7 +39,9 @@ const rateLimitBody = z.strictObject({
   burst: z.number().int('must be an integer').min(burst.min, `must be at least ${burst.min}`).max(burst.max, `must be at most ${burst.max}`).optional(),
 });
 
-const routeKey = z.string().regex(/^(\*|(GET|POST|PUT|PATCH|DELETE) \/\S*)$/, 'must be "*" or "METHOD /route/template"');
+/** What the route-errors drill can fail: every route ("*") or one of the API's routes, as "METHOD /route/template". */
+const DRILLABLE_ROUTES = ['*', ...Object.values(ROUTES).map((r) => `${r.method} ${r.route}`)] as const;
+const routeKey = z.enum(DRILLABLE_ROUTES, { error: `must be one of ${DRILLABLE_ROUTES.map((r) => `"${r}"`).join(', ')}` });
 const drillBody = z.strictObject({
   queryLatencyMs: z
     .strictObject({ popular: z.number().int().min(0).max(60_000).optional(), status: z.number().int().min(0).max(60_000).optional() })
@@ -53,7 +56,8 @@ const drillBody = z.strictObject({
  * instance applies to every instance (shared through Redis, see createSharedSettings); the answer's `appliesTo` says
  * `all_instances`, or `this_instance_until_redis_returns` when Redis is unavailable.
  * Bounds (400 VALIDATION_FAILED outside them): requestsPerSecond 0.1–100,000, burst 1–100,000 (RATE_LIMIT_BOUNDS);
- * queryLatencyMs.* 0–60,000 ms; failingRoutes at most 50; cacheBypass only known caches.
+ * queryLatencyMs.* 0–60,000 ms; failingRoutes "*" or the API's routes as "METHOD /template", at most 50; cacheBypass only
+ * known caches.
  */
 export function registerAdminRoutes(
   router: Router,

@@ -35,8 +35,10 @@ const idempotencyKey = z
   .optional();
 
 const statusQuery = z
-  .strictObject({ orderId: idParam.optional(), userId: idParam.optional(), limit: intParam(1, 100, 20) })
-  .refine((q) => (q.orderId === undefined) !== (q.userId === undefined), 'give exactly one of orderId or userId');
+  .strictObject({ orderId: idParam.optional(), userId: idParam.optional(), limit: z.string().optional() })
+  .refine((q) => (q.orderId === undefined) !== (q.userId === undefined), 'give exactly one of orderId or userId')
+  .refine((q) => q.orderId === undefined || q.limit === undefined, { message: 'applies only with userId', path: ['limit'] });
+const statusLimit = intParam(1, 100, 20);
 
 const popularQuery = z.strictObject({ days: intParam(1, 30, 3), limit: intParam(1, 50, 5) });
 
@@ -69,7 +71,7 @@ export function registerOrderRoutes(
     ctx.body =
       query.orderId !== undefined
         ? await queries.statusOfOrder(query.orderId)
-        : await queries.statusOfUserOrders(query.userId!, query.limit);
+        : await queries.statusOfUserOrders(query.userId!, validate(statusLimit, query.limit, 'query.limit'));
   });
 
   const popularQueries = rememberedQuery(popularQuery);
