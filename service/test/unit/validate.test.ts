@@ -7,9 +7,16 @@ describe('idParam', () => {
     expect(validate(idParam, value, 'id')).toBe(Number(value));
   });
 
-  test.each(['0', '-1', '01', '1e3', ' 5', '5 ', '0x10', '1.0', '', '9007199254740993', '99999999999999999'])('rejects %j', (value) => {
-    expect(() => validate(idParam, value, 'id')).toThrow(AppError);
+  test.each(['0', '-1', '01', '1e3', ' 5', '5 ', '0x10', '1.0', ''])('rejects %j as not a positive integer', (value) => {
+    expect(() => validate(idParam, value, 'id')).toThrow(/^id: must be a positive integer$/);
   });
+
+  test.each(['9007199254740992', '9007199254740993', '99999999999999999', '99999999999999999999', '1'.padEnd(400, '0')])(
+    'rejects %s, past Number.MAX_SAFE_INTEGER, as too large whatever its length',
+    (value) => {
+      expect(() => validate(idParam, value, 'id')).toThrow(/^id: is too large$/);
+    },
+  );
 });
 
 describe('intParam', () => {

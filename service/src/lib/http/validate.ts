@@ -21,9 +21,10 @@ const MAX_ID = Number.MAX_SAFE_INTEGER;
 /** A positive integer id as it arrives in a path or query string: digits only, no signs, exponents or spaces. */
 export const idParam = z
   .string()
-  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
-  .transform(Number)
-  .refine((n) => n <= MAX_ID, 'is too large');
+  .regex(/^[1-9][0-9]*$/, 'must be a positive integer')
+  // Compared as digits first: past 16 of them Number() rounds, and 2^53 + 1 would pass as 2^53.
+  .refine((digits) => digits.length < 16 || (digits.length === 16 && Number(digits) <= MAX_ID), 'is too large')
+  .transform(Number);
 
 /** An integer query parameter within [min, max], with a default when absent. */
 export const intParam = (min: number, max: number, fallback: number) =>
