@@ -648,6 +648,8 @@ describe('hostile input never gets a 5xx, always gets the documented error body,
       let expected: Expected;
       if (faults.length) expected = invalid(...faults, 'query');
       else if (query.has('orderId') === query.has('userId')) expected = invalid('query');
+      // limit pages a user's orders; with an orderId it means nothing, and is refused rather than ignored.
+      else if (query.has('orderId') && query.has('limit')) expected = invalid('query.limit');
       else if (query.has('orderId')) expected = state.orders.has(Number(one(query, 'orderId'))) ? ok() : notFound('ORDER_NOT_FOUND');
       else expected = state.users.has(Number(one(query, 'userId'))) ? ok() : notFound('USER_NOT_FOUND');
       expectAnswer(reply, expected, `GET /api/orders/status?${raw}`);
