@@ -19,6 +19,11 @@ export type RouteTemplate = (typeof ROUTES)[RouteKey]['route'];
 /** `http_route` of requests that matched no route. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+/** Every route template the service registers. */
+export const ROUTE_TEMPLATES: readonly RouteTemplate[] = [...new Set(Object.values(ROUTES).map((r) => r.route))];
+/** Every value the `http_route` label can take: the templates, and `unmatched`. */
+export const HTTP_ROUTE_LABEL_VALUES: readonly string[] = [...ROUTE_TEMPLATES, UNMATCHED_ROUTE];
+
 /** The incident guide's two named endpoints (slower than the latency threshold is an incident). */
 export const POPULAR_ROUTE = ROUTES.popularProducts.route;
 export const STATUS_ROUTE = ROUTES.orderStatus.route;

@@ -1,4 +1,4 @@
-import { HOT_QUERIES, POPULAR_ROUTE, ROUTES, STATUS_ROUTE, THRESHOLDS, WINDOWS, panelUrl, type PanelRef } from '../../contract';
+import { HOT_QUERIES, POPULAR_ROUTE, ROUTE_TEMPLATES, STATUS_ROUTE, THRESHOLDS, WINDOWS, panelUrl, type PanelRef } from '../../contract';
 import { catalogAlert } from './timeline/catalog';
 import { duration, grafanaRange, latency, percent } from './format';
 import { formatLogLine, problemLines, type ServiceLogLine } from './logs';
@@ -46,7 +46,7 @@ const ROUTE_QUERIES: Record<string, readonly string[]> = {
 export function routesOfAlert(alert: { labels: Record<string, string> }): string[] {
   if (alert.labels.http_route) return [alert.labels.http_route];
   const expr = catalogAlert(alert.labels.alertname ?? '')?.expr ?? '';
-  const named = Object.values(ROUTES).map((r) => r.route).filter((route) => expr.includes(`"${route}"`));
+  const named = ROUTE_TEMPLATES.filter((route) => expr.includes(`"${route}"`));
   return named.length > 0 ? named : [...NAMED_ROUTES];
 }
 

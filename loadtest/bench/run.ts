@@ -16,7 +16,7 @@ import {
 } from '../../service/src/components/orders/repository';
 import { METRICS } from '../../contract';
 import { httpRequest, latencyHistogram, measure, median, percentile, runLoad, summarize, type LoadRun, type LoadSpec, type Measured } from '../lib/load';
-import { entityTag } from '../../service/src/infra/cache';
+import { deleteKeysWithPrefix, entityTag } from '../../service/src/infra/cache';
 import { popularCacheKey, POPULAR_CACHE_KEY_PREFIX } from '../../service/src/components/orders/order-queries';
 import { dataVolume, describeMachine } from './machine';
 import { canPin, pinSelf, ROOT, startNode, stop, stopAll, killAllNow, waitUntilUp, type Child } from './processes';
@@ -313,7 +313,8 @@ async function throughput(ctx: Ctx) {
   // Rounds: every server once per round, the order rotated, so drift on this shared machine hits all alike. The
   // instrumentation comparison (3) is paired: service, instrumentation off and debug logging run back to back as one
   // slot of the rotation, and each round's loss is taken before the median of the rounds.
-  const slots = [targets.slice(0, 3), ...targets.slice(3).map((x) => [x])];
+  const paired = new Set<string>(['service', 'off', 'logDebug']);
+  const slots = [targets.filter((x) => paired.has(x.key)), ...targets.filter((x) => !paired.has(x.key)).map((x) => [x])];
   for (let round = 0; round < THROUGHPUT_RUNS; round++) {
     for (let i = 0; i < slots.length; i++) {
       for (const x of slots[(i + round) % slots.length]!) runs.get(x.key)!.push(await runLoad({ ...spec(x.t, POPULAR_PATH, c), ...headersOf(x) }));
@@ -778,7 +779,7 @@ async function main() {
     const seed = await seedIfAsked(pg);
     // A ranking an earlier run (or anyone) left in Redis may be of other data or carry another TTL: every service the
     // bench starts computes its own from the data measured.
-    for await (const keys of redis.scanIterator({ MATCH: `${POPULAR_CACHE_KEY_PREFIX}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
+    await deleteKeysWithPrefix(redis, POPULAR_CACHE_KEY_PREFIX);
     const machine = await describeMachine(pg, redis, pinning);
     const data = await dataVolume(pg, TIME_ZONE, POPULAR.days);
     const { rows: ids } = await pg.query<{ o: string; u: string }>('SELECT (SELECT max(id) FROM orders) AS o, (SELECT max(id) FROM users) AS u');

@@ -204,11 +204,16 @@ export function createJsonCache(
     },
     async purge() {
       if (!redis.isReady) throw new Error('redis is not connected');
-      let deleted = 0;
-      for await (const keys of redis.scanIterator({ MATCH: `${options.keyPrefix}*`, COUNT: 500 })) {
-        if (keys.length > 0) deleted += await redis.del(keys);
-      }
-      return deleted;
+      return deleteKeysWithPrefix(redis, options.keyPrefix);
     },
   };
+}
+
+/** Deletes every Redis key starting with `prefix` (SCAN, never KEYS); resolves how many were deleted. */
+export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
+  let deleted = 0;
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+    if (keys.length > 0) deleted += await redis.del(keys);
+  }
+  return deleted;
 }

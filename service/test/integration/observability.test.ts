@@ -6,7 +6,7 @@ import { startTestApp, useTestApp } from '../support/test-app';
 import { LATENCY_THRESHOLD_SECONDS } from '../../../contract/slo';
 import { CACHES } from '../../../contract/queries';
 import { LABELS, METRICS } from '../../../contract/metrics';
-import { ROUTES, UNMATCHED_ROUTE } from '../../../contract/routes';
+import { HTTP_ROUTE_LABEL_VALUES } from '../../../contract/routes';
 import { ORDER_REJECTION_REASONS } from '../../src/components/orders/place-order';
 import { PARSER_REJECTION_STATUSES } from '../../src/lib/http/server-edge';
 
@@ -124,7 +124,7 @@ describe('request metrics', () => {
       for (const cache of Object.values(CACHES)) {
         for (const result of ['hit', 'miss', 'error']) expect({ cache, result, value: sample(text, METRICS.cacheRequests, { cache, result }) }).toEqual({ cache, result, value: 0 });
       }
-      expect(labelled(METRICS.rateLimited, 'http_route')).toEqual(new Set([...Object.values(ROUTES).map((r) => r.route), UNMATCHED_ROUTE]));
+      expect(labelled(METRICS.rateLimited, 'http_route')).toEqual(new Set(HTTP_ROUTE_LABEL_VALUES));
       expect(labelled(METRICS.ordersRejected, 'reason')).toEqual(new Set(ORDER_REJECTION_REASONS));
       expect(labelled(METRICS.parserRejected, LABELS.status)).toEqual(new Set(PARSER_REJECTION_STATUSES.map(String)));
     } finally {

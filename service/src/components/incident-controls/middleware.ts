@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { ROUTES, UNMATCHED_ROUTE } from '../../../../contract/routes';
+import { HTTP_ROUTE_LABEL_VALUES, UNMATCHED_ROUTE } from '../../../../contract/routes';
 import type { Metrics } from '../../telemetry/metrics';
 import { AppError } from '../../lib/app-error';
 import type { Drills } from './drills';
@@ -29,7 +29,7 @@ function routeOf(router: Router, path: string, method: string): string | undefin
  * (`unmatched` for none) and never logged one by one.
  */
 export function trafficLimit(rateLimiter: RateLimiter, router: Router, metrics: Metrics): Middleware {
-  for (const route of new Set([...Object.values(ROUTES).map((r) => r.route), UNMATCHED_ROUTE])) metrics.rateLimitedRequests.labels(route).inc(0);
+  for (const route of HTTP_ROUTE_LABEL_VALUES) metrics.rateLimitedRequests.labels(route).inc(0);
   return async (ctx, next) => {
     const retryAfter = await rateLimiter.take();
     if (retryAfter === 0) return next();
