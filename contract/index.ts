@@ -3,6 +3,7 @@
  * tests share. Each is defined here once; service/, alerting/, monitoring/ and loadtest/ import it and never copy it.
  */
 export * from './dashboards';
+export * from './edge';
 export * from './metrics';
 export * from './queries';
 export * from './routes';

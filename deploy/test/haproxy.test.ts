@@ -2,17 +2,16 @@
  * The load balancer's own answers (deploy/haproxy): generated from the service's error contract, current, accepted
  * by HAProxy, and sent by a real HAProxy (Debian's binary) running the real configuration on free ports.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../alerting/test/support/alertmanager';
 import { SECURITY_HEADERS } from '../../service/src/lib/http/security-headers';
-import { errorFileOf, errorFileText, HAPROXY_CFG, HAPROXY_DIR, LOAD_BALANCER_ERRORS, withGeneratedErrors } from '../haproxy/errors';
+import { errorFileOf, errorFileText, HAPROXY_CFG, HAPROXY_DIR, LOAD_BALANCER_ERRORS, withGeneratedBlocks } from '../haproxy/errors';
+import { startHaproxy, type RunningHaproxy } from './support/haproxy';
 
 test('haproxy.cfg and deploy/haproxy/errors/*.http are what `npm run generate` writes', () => {
   const cfg = readFileSync(HAPROXY_CFG, 'utf8');
-  expect(cfg).toBe(withGeneratedErrors(cfg));
+  expect(cfg).toBe(withGeneratedBlocks(cfg));
   for (const e of LOAD_BALANCER_ERRORS.filter((x) => x.early)) {
     expect({ file: errorFileOf(e.status), text: readFileSync(path.join(HAPROXY_DIR, errorFileOf(e.status)), 'utf8') }).toEqual({ file: errorFileOf(e.status), text: errorFileText(e) });
   }
@@ -24,33 +23,14 @@ test('HAProxy accepts the configuration as compose mounts it (haproxy -c)', () =
 });
 
 describe('a real HAProxy on the real configuration, no replica up', () => {
-  let dir: string;
-  let haproxy: ChildProcess;
+  let haproxy: RunningHaproxy;
   let api: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'haproxy-'));
-    cpSync(HAPROXY_DIR, dir, { recursive: true });
-    // Only the listening ports change, so the test never meets a stack running on this machine.
-    const ports = { api: await freePort(), ops: await freePort(), metrics: await freePort() };
-    const cfg = readFileSync(path.join(dir, 'haproxy.cfg'), 'utf8')
-      .replace(/^  bind :3000$/m, `  bind 127.0.0.1:${ports.api}`)
-      .replace(/^  bind :9464$/m, `  bind 127.0.0.1:${ports.ops}`)
-      .replace(/^  bind :8405$/m, `  bind 127.0.0.1:${ports.metrics}`);
-    expect(cfg.match(/^  bind 127\.0\.0\.1:\d+$/gm)).toHaveLength(3);
-    writeFileSync(path.join(dir, 'haproxy.cfg'), cfg);
-    api = `http://127.0.0.1:${ports.api}`;
-    haproxy = spawn('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if (await fetch(api).then(() => true, () => false)) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error('HAProxy did not listen');
+    haproxy = await startHaproxy();
+    api = haproxy.api;
   });
-  afterAll(() => {
-    haproxy?.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => haproxy?.stop());
 
   test('answers 503 in the API error contract: JSON body, SERVICE_UNAVAILABLE, Retry-After, a fresh request id, the security headers', async () => {
     const [first, second] = [await fetch(`${api}/api/orders/popular`), await fetch(`${api}/api/orders`, { method: 'POST', body: '{}' })];

@@ -55,12 +55,15 @@ export async function parseLogLines(lines: AsyncIterable<string> | Iterable<stri
   return out;
 }
 
-/** Error lines (level error) and, for the given routes, failed or slow request lines (level warn), oldest first. */
+/**
+ * Error lines (level error) and, for the given routes, failed or slow request lines (level warn: a request's one line
+ * carries its status, and a failure's cause), oldest first.
+ */
 export function problemLines(lines: ServiceLogLine[], routes?: readonly string[]): ServiceLogLine[] {
   return lines.filter((l) => {
     if (routes && l.route !== undefined && !routes.includes(l.route)) return false;
     if (l.level === 'error') return true;
-    return l.level === 'warn' && (l.message === 'slow request' || l.message === 'request failed');
+    return l.level === 'warn' && (l.message === 'slow request' || (l.status ?? 0) >= 400);
   });
 }
 

@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { REQUEST_RECEIVE_TIMEOUT_MS } from '../../contract/edge';
 import { CACHES } from '../../contract/queries';
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -137,13 +138,9 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   });
   api.use(drillFailures(drills, router));
   api.use(router.routes());
-  api.use(
-    router.allowedMethods({
-      throw: true,
-      methodNotAllowed: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route'),
-      notImplemented: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed on this route'),
-    }),
-  );
+  // Answers a wrong method on a known path with 405 (501 for a method no route has) and `Allow` (RFC 9110 §15.5.6);
+  // the error handler gives it the contract's body and keeps the header.
+  api.use(router.allowedMethods());
   // Koa logs every error it sees by default; the error handler has already logged what matters.
   api.silent = true;
 
@@ -171,8 +168,13 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   return {
     api: apiListener,
     ops: opsListener,
-    apiEdge: createServerEdge({ handler: apiListener, logger, onRejected: (status) => metrics.parserRejected.labels(String(status)).inc() }),
-    opsEdge: createServerEdge({ handler: opsListener, logger }),
+    apiEdge: createServerEdge({
+      handler: apiListener,
+      logger,
+      receiveTimeoutMs: REQUEST_RECEIVE_TIMEOUT_MS,
+      onRejected: (status) => metrics.parserRejected.labels(String(status)).inc(),
+    }),
+    opsEdge: createServerEdge({ handler: opsListener, logger, receiveTimeoutMs: REQUEST_RECEIVE_TIMEOUT_MS }),
     readiness,
     checkDatabase,
     config,

@@ -6,8 +6,8 @@ import type { ServerEdge } from './http/server-edge';
 const drains = new WeakMap<http.Server, { active: boolean }>();
 
 /**
- * Listens on `port` (0 for an ephemeral one); `edge` (createServerEdge) answers what Node's parser rejects and
- * `Expect: 100-continue`. Every response of the returned server goes through `writeHead` of the
+ * Listens on `port` (0 for an ephemeral one); `edge` (createServerEdge) answers what Node's parser rejects, requests
+ * not received whole within its `receiveTimeoutMs` (headers and body; 408) and `Expect: 100-continue`. Every response of the returned server goes through `writeHead` of the
  * class below, so once `close()` has begun draining it, a response still being computed when the drain began (or one
  * to a request that arrives on a kept-alive connection afterwards) is sent with `Connection: close`, and Node ends
  * that connection as soon as the response is written. Without this, a keep-alive connection whose request began
@@ -24,7 +24,15 @@ export async function listen(handler: http.RequestListener, port: number, host?:
       return this;
     }
   }
-  const server = http.createServer({ ServerResponse: DrainAwareResponse }, handler);
+  const server = http.createServer(
+    {
+      ServerResponse: DrainAwareResponse,
+      ...(edge ? { headersTimeout: edge.receiveTimeoutMs, requestTimeout: edge.receiveTimeoutMs } : {}),
+      // Node checks those limits every 30 s by default: a slow client then got up to 30 s more.
+      connectionsCheckingInterval: 1_000,
+    },
+    handler,
+  );
   drains.set(server, drain);
   if (edge) {
     server.on('clientError', edge.clientError);

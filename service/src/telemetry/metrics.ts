@@ -31,7 +31,7 @@ export function createMetrics() {
   });
   const parserRejected = new Counter({
     name: METRICS.parserRejected,
-    help: "Requests to the public API that Node's HTTP parser rejected before the app saw them (400 malformed, 431 headers too large), by status.",
+    help: "Requests to the public API that Node's HTTP server rejected before the app saw them (400 malformed, 408 not received in time, 431 headers too large), by status.",
     labelNames: [LABELS.status] as const,
     registers: [registry],
   });

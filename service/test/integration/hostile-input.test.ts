@@ -12,6 +12,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import fc from 'fast-check';
+import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { ROUTES } from '../../../contract/routes';
 import { RATE_LIMIT_BOUNDS, RETRY_AFTER_MAX_SECONDS, windowOf } from '../../src/components/incident-controls/rate-limiter';
 import { MAX_ECHOED_CHARS } from '../../src/lib/text';
 import { useTestApp } from '../support/test-app';
@@ -262,6 +264,18 @@ const jsonKey: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: hostileString, weight: 1 },
 );
 
+/**
+ * Numbers whose text is not the number a double makes of it (issue 22, kind 3), near the values the API takes: a
+ * fraction below a double's resolution (`2.0000000000000001` parses to 2), digits past 2^53, exponents that vanish.
+ */
+const inexactNumberText: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(fc.constantFrom(0, 1, 2, 7, 100, 9_999_999, 10_000_000), fc.integer({ min: 16, max: 30 }), fc.integer({ min: 1, max: 9 }))
+    .map(([int, zeros, digit]) => `${int}.${'0'.repeat(zeros)}${digit}`),
+  fc.tuple(fc.constantFrom(0, 1, 9_999_999, 99), fc.integer({ min: 16, max: 30 })).map(([int, nines]) => `${int}.${'9'.repeat(nines)}`),
+  fc.bigInt({ min: 2n ** 53n + 1n, max: 2n ** 60n }).filter((n) => BigInt(Number(n)) !== n).map(String),
+  fc.constantFrom('9007199254740991.4', '9007199254740993', '1.00000000000000001e1', '1e-400', '10000000.00000000001'),
+);
+
 /** A JSON number or string literal, as text: exponents, overflow, -0, beyond MAX_SAFE_INTEGER, strings of anything. */
 const scalarText: fc.Arbitrary<string> = fc.oneof(
   {
@@ -273,6 +287,7 @@ const scalarText: fc.Arbitrary<string> = fc.oneof(
     weight: 3,
   },
   { arbitrary: fc.integer().map(String), weight: 1 },
+  { arbitrary: inexactNumberText, weight: 2 },
   { arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)), weight: 1 },
   { arbitrary: fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String), weight: 1 },
   { arbitrary: hostileString.map((s) => JSON.stringify(s)), weight: 2 },
@@ -310,6 +325,9 @@ const quantityText: fc.Arbitrary<string> = fc.oneof(
 const itemText: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.tuple(idText, quantityText).map(([p, q]) => `{"productId":${p},"quantity":${q}}`), weight: 4 },
   { arbitrary: fc.tuple(idText, quantityText, jsonKey, jsonText).map(([p, q, k, v]) => `{"productId":${p},"quantity":${q},${JSON.stringify(k)}:${v}}`), weight: 1 },
+  // A key given twice (issue 22, kind 4): the parser keeps one, a gateway may keep the other.
+  { arbitrary: fc.tuple(idText, idText, quantityText).map(([p, p2, q]) => `{"productId":${p},"quantity":${q},"productId":${p2}}`), weight: 1 },
+  { arbitrary: fc.tuple(idText, quantityText, quantityText).map(([p, q, q2]) => `{"quantity":${q},"productId":${p},"quantity":${q2}}`), weight: 1 },
   { arbitrary: jsonText, weight: 1 },
 );
 const itemsText: fc.Arbitrary<string> = fc.oneof(
@@ -332,6 +350,8 @@ const orderText: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.tuple(idText, itemsText).map(([u, i]) => `{"userId":${u},"items":${i}}`), weight: 6 },
   { arbitrary: fc.tuple(idText, itemsText, jsonKey, jsonText).map(([u, i, k, v]) => `{"userId":${u},"items":${i},${JSON.stringify(k)}:${v}}`), weight: 2 },
   { arbitrary: itemsText.map((i) => `{"items":${i}}`), weight: 1 },
+  { arbitrary: fc.tuple(idText, idText, itemsText).map(([u, u2, i]) => `{"userId":${u},"items":${i},"userId":${u2}}`), weight: 2 },
+  { arbitrary: fc.tuple(idText, itemsText, itemsText).map(([u, i, i2]) => `{"items":${i},"userId":${u},"items":${i2}}`), weight: 1 },
   { arbitrary: jsonText, weight: 1 },
   { arbitrary: malformedJson, weight: 1 },
   { arbitrary: truncated(fc.tuple(idText, itemsText).map(([u, i]) => `{"userId":${u},"items":${i}}`)), weight: 1 },
@@ -342,6 +362,7 @@ const chargeText: fc.Arbitrary<string> = fc
   .oneof(
     { arbitrary: scalarText.map((v) => `{"amount":${v}}`), weight: 4 },
     { arbitrary: jsonText.map((v) => `{"amount":${v}}`), weight: 2 },
+    { arbitrary: fc.tuple(scalarText, fc.constantFrom('1', '100', '10000000')).map(([a, b]) => `{"amount":${a},"amount":${b}}`), weight: 2 },
     { arbitrary: fc.tuple(fc.constantFrom('1', '100', '10000000'), jsonKey, jsonText).map(([a, k, v]) => `{"amount":${a},${JSON.stringify(k)}:${v}}`), weight: 2 },
     { arbitrary: jsonText, weight: 2 },
     { arbitrary: malformedJson, weight: 1 },
@@ -349,7 +370,10 @@ const chargeText: fc.Arbitrary<string> = fc
     { arbitrary: fc.constantFrom('', '   ', '\n'), weight: 1 },
   )
   // Whatever the text, it must not parse to a valid charge: a valid one would (rightly) write.
-  .filter((text) => !validCharge(parse(text).value));
+  .filter((text) => {
+    const parsed = parse(text);
+    return parsed.duplicate || !validCharge(parsed.value);
+  });
 
 const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8'];
 const NON_JSON_TYPES = [
@@ -424,30 +448,74 @@ const rawQuery = (keys: string[]): fc.Arbitrary<string> => {
 // ---------------------------------------------------------------------------------------------------------------
 // The oracles: the README's contract, written independently of the service's schemas.
 
-const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON number as the client wrote it: the oracle judges the text, never the double a parser makes of it. */
+class Written {
+  constructor(readonly text: string) {}
+}
+
+/** The exact integer a JSON number's text denotes (`2.0`, `1e3` are integers), or undefined when it is none. */
+function exactInteger(text: string): bigint | undefined {
+  const [, sign, int = '', fraction = '', exponent = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text) ?? [];
+  const shift = Number(exponent) - fraction.length;
+  if (Math.abs(shift) > 1_000) return /[1-9]/.test(int + fraction) ? (shift > 0 ? 10n ** 1_000n : undefined) : 0n;
+  let digits = int + fraction;
+  if (shift < 0) {
+    if (/[1-9]/.test(digits.slice(shift))) return undefined;
+    digits = digits.slice(0, shift) || '0';
+  }
+  return (sign ? -1n : 1n) * BigInt(digits) * 10n ** BigInt(Math.max(shift, 0));
+}
+
+const isInt = (v: unknown, min: number, max: number): v is Written => {
+  const n = v instanceof Written ? exactInteger(v.text) : undefined;
+  return n !== undefined && n >= BigInt(min) && n <= BigInt(max);
+};
+const num = (v: unknown) => Number((v as Written).text);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Written);
 const onlyKeys = (o: Record<string, unknown>, keys: string[]) => Object.keys(o).every((k) => keys.includes(k));
 
-function parse(text: string): { ok: boolean; value: unknown } {
-  if (text.trim() === '') return { ok: true, value: undefined };
+/**
+ * A body as the contract reads it: `ok` when it is JSON at all; `value` with every number a Written (its text);
+ * `duplicate` when some object, at any depth, names a key twice (a 400 whatever the rest says).
+ */
+function parse(text: string): { ok: boolean; value: unknown; duplicate: boolean } {
+  if (text.trim() === '') return { ok: true, value: undefined, duplicate: false };
+  // RFC 8259 §8.1: a parser may ignore a leading byte order mark; the service's (iconv-lite's UTF-8 decoder) does.
+  const json = text.replace(/^\uFEFF/, '');
   try {
-    // RFC 8259 §8.1: a parser may ignore a leading byte order mark; the service's (iconv-lite's UTF-8 decoder) does.
-    return { ok: true, value: JSON.parse(text.replace(/^\uFEFF/, '')) };
+    JSON.parse(json);
   } catch {
-    return { ok: false, value: undefined };
+    return { ok: false, value: undefined, duplicate: false };
   }
+  let duplicate = false;
+  const build = (node: JsonNode): unknown => {
+    if (node.type === 'number') return new Written(json.slice(node.offset, node.offset + node.length));
+    if (node.type === 'array') return node.children!.map(build);
+    if (node.type !== 'object') return node.value;
+    const object: Record<string, unknown> = {};
+    for (const property of node.children!) {
+      const [key, value] = property.children! as [JsonNode, JsonNode];
+      if (Object.hasOwn(object, key.value)) duplicate = true;
+      Object.defineProperty(object, key.value, { value: build(value), enumerable: true, writable: true, configurable: true });
+    }
+    return object;
+  };
+  return { ok: true, value: build(parseTree(json)!), duplicate };
 }
 
 function validCharge(v: unknown): boolean {
   return isObject(v) && onlyKeys(v, ['amount']) && isInt(v.amount, 1, MAX_CHARGE);
 }
 
-function validOrder(v: unknown): v is { userId: number; items: { productId: number; quantity: number }[] } {
-  if (!isObject(v) || !onlyKeys(v, ['userId', 'items']) || !isInt(v.userId, 1, MAX_ID)) return false;
+/** The order a body places, or undefined when the contract refuses it. */
+function validOrder(v: unknown): { userId: number; items: { productId: number; quantity: number }[] } | undefined {
+  if (!isObject(v) || !onlyKeys(v, ['userId', 'items']) || !isInt(v.userId, 1, MAX_ID)) return undefined;
   const items = v.items;
-  if (!Array.isArray(items) || items.length < 1 || items.length > 20) return false;
+  if (!Array.isArray(items) || items.length < 1 || items.length > 20) return undefined;
   const ok = items.every((i) => isObject(i) && onlyKeys(i, ['productId', 'quantity']) && isInt(i.productId, 1, MAX_ID) && isInt(i.quantity, 1, 100));
-  return ok && new Set(items.map((i: { productId: number }) => i.productId)).size === items.length;
+  if (!ok) return undefined;
+  const order = { userId: num(v.userId), items: items.map((i) => ({ productId: num(i.productId), quantity: num(i.quantity) })) };
+  return new Set(order.items.map((i) => i.productId)).size === items.length ? order : undefined;
 }
 
 /** A positive integer id in a path or query: plain decimal digits, at most MAX_SAFE_INTEGER. */
@@ -498,7 +566,8 @@ function bodyAnswers(ct: ContentType, text: string, validate: (body: unknown) =>
   const asJson = (): Expected[] => {
     if (chunked && bytes > BODY_LIMIT) return [TOO_LARGE];
     const parsed = parse(text);
-    return parsed.ok ? [validate(parsed.value)] : [NOT_JSON];
+    if (!parsed.ok) return [NOT_JSON];
+    return [parsed.duplicate ? invalid('body') : validate(parsed.value)];
   };
   if (ct.kind === 'json') return asJson();
   if (bytes === 0 && !chunked) return [validate(undefined)]; // no body at all: validated as missing
@@ -511,8 +580,9 @@ const chargeAnswer = (userId: number) => (body: unknown): Expected =>
   !validCharge(body) ? invalid('body') : state.users.has(userId) ? ok() : notFound('USER_NOT_FOUND');
 
 /** POST /api/orders with a parsed body: every user has a zero balance, so a valid order is a 404 or a 409. */
-function orderAnswer(body: unknown): Expected {
-  if (!validOrder(body)) return invalid('body');
+function orderAnswer(parsed: unknown): Expected {
+  const body = validOrder(parsed);
+  if (!body) return invalid('body');
   if (!state.users.has(body.userId)) return notFound('USER_NOT_FOUND');
   if (body.items.some((item) => !state.products.has(item.productId))) return notFound('PRODUCT_NOT_FOUND');
   if (body.items.some((item) => state.products.get(item.productId)!.stock < item.quantity)) return conflict('OUT_OF_STOCK');
@@ -766,6 +836,62 @@ function rawExchange(text: string, waitMs = 5_000): Promise<{ reply: string; clo
     socket.on('error', reject);
   });
 }
+
+describe('the edge, issue 22: methods, numbers as written, duplicate keys', () => {
+  /** Every path of the contract with the methods its routes take (GET brings HEAD), from contract/routes.ts. */
+  const allowedByPath = new Map<string, Set<string>>();
+  for (const { method, route } of Object.values(ROUTES)) {
+    const path = route.replace(/:id/g, '1');
+    const methods = allowedByPath.get(path) ?? new Set<string>();
+    methods.add(method);
+    if (method === 'GET') methods.add('HEAD');
+    allowedByPath.set(path, methods);
+  }
+  const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'TRACE', 'PROPFIND'];
+  const allowOf = (reply: Reply) => new Set(String(reply.headers.allow ?? '').split(',').map((m) => m.trim()).filter(Boolean));
+
+  test('every 405 carries Allow (RFC 9110 §15.5.6): every path of the contract, every method it does not take', async () => {
+    let checked = 0;
+    for (const [path, allowed] of allowedByPath) {
+      for (const method of METHODS.filter((m) => !allowed.has(m))) {
+        const reply = await send(method, path);
+        const what = `${method} ${path}`;
+        expect({ what, status: reply.status, allow: [...allowOf(reply)].sort() }).toEqual({ what, status: 405, allow: [...allowed].sort() });
+        if (method !== 'HEAD') expect({ what, code: reply.body?.error?.code }).toEqual({ what, code: 'METHOD_NOT_ALLOWED' });
+        checked++;
+      }
+      const options = await send('OPTIONS', path);
+      expect({ path, allow: [...allowOf(options)].sort() }).toEqual({ path, allow: [...allowed].sort() });
+    }
+    expect(checked).toBeGreaterThan(allowedByPath.size);
+  });
+
+  test('a method on a path no route serves is 404 NOT_FOUND, without Allow', async () => {
+    for (const method of METHODS.filter((m) => m !== 'HEAD')) {
+      const reply = await send(method, '/api/nope');
+      expect({ method, status: reply.status, code: reply.body?.error?.code, allow: reply.headers.allow }).toEqual({ method, status: 404, code: 'NOT_FOUND', allow: undefined });
+    }
+  });
+
+  test('the examples that were taken: an amount or quantity that is not the integer it parses to, a key given twice', async () => {
+    const [userId] = [...state.users];
+    const [productId] = [...state.products.keys()];
+    const json = { 'content-type': 'application/json' };
+    const cases: [string, string, string][] = [
+      [`/api/users/${userId}/balance/charge`, '{"amount":9999999.9999999999}', 'body.amount'],
+      [`/api/users/${userId}/balance/charge`, '{"amount":1.0000000000000001}', 'body.amount'],
+      [`/api/users/${userId}/balance/charge`, '{"amount":1,"amount":2}', 'body.amount'],
+      ['/api/orders', `{"userId":${userId},"items":[{"productId":${productId},"quantity":2.0000000000000001}]}`, 'body.items.0.quantity'],
+      ['/api/orders', `{"userId":${userId},"userId":${userId},"items":[{"productId":${productId},"quantity":1}]}`, 'body.userId'],
+      ['/api/orders', `{"userId":${userId},"items":[{"productId":${productId},"quantity":1,"quantity":2}]}`, 'body.items.0.quantity'],
+    ];
+    for (const [path, body, field] of cases) {
+      const reply = await send('POST', path, { headers: json, body });
+      expect({ body, status: reply.status, field: reply.body?.error?.details?.[0]?.field }).toEqual({ body, status: 400, field });
+      await expectDatabaseUnchanged(`POST ${path} ${body}`);
+    }
+  });
+});
 
 describe('hostile input at the HTTP edge (issue 11): headers, encodings, lengths', () => {
   const opsUrl = (path: string) => `${t.app.ops}${path}`;

@@ -1,9 +1,13 @@
 import { bodyParser } from '@koa/bodyparser';
 import { parse as parseContentType, type ParsedMediaType } from 'content-type';
+import { visit, type JSONPath } from 'jsonc-parser';
 import type { Context } from 'koa';
-import { AppError, validationFailed } from '../app-error';
+import { AppError, validationFailed, type ErrorDetail } from '../app-error';
+import { bounded } from '../text';
 
 export const JSON_BODY_LIMIT_BYTES = 16 * 1024;
+/** The deepest nesting of arrays and objects a body may have (the deepest route's shape has 3). */
+export const JSON_MAX_DEPTH = 32;
 
 const tooLarge = (limit: number) => new AppError(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
 const unsupported = (message: string) => new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', message);
@@ -40,8 +44,9 @@ function checkMediaType(ctx: Context): void {
  * Reads a JSON request body, as the routes that take one call it (a route without a body never reads one):
  * undefined when there is no body, else the parsed value. Errors, as the contract's AppErrors:
  * 413 PAYLOAD_TOO_LARGE (declared or streamed past `limit`; the connection is closed, as the rest is not read),
- * 415 UNSUPPORTED_MEDIA_TYPE (see checkMediaType), 400 VALIDATION_FAILED (not JSON, or a `__proto__` key).
- * Streaming, the limit and parsing are @koa/bodyparser's (co-body, raw-body, @hapi/bourne).
+ * 415 UNSUPPORTED_MEDIA_TYPE (see checkMediaType), 400 VALIDATION_FAILED (not JSON, a `__proto__` key, or text that
+ * means something else to another parser: see checkAsWritten). Streaming, the limit and parsing are @koa/bodyparser's
+ * (co-body, raw-body, @hapi/bourne).
  */
 export async function readJsonBody(ctx: Context, limit = JSON_BODY_LIMIT_BYTES): Promise<unknown> {
   if (declaresTooLarge(ctx.req.headers, limit)) {
@@ -57,7 +62,79 @@ export async function readJsonBody(ctx: Context, limit = JSON_BODY_LIMIT_BYTES):
     if (error instanceof SyntaxError && String((error as { body?: unknown }).body ?? '').trim() === '') return undefined;
     throw toAppError(ctx, error, limit);
   }
-  return (ctx.request as { body?: unknown }).body;
+  const { rawBody = '', body } = ctx.request as { rawBody?: string; body?: unknown };
+  const details = checkAsWritten(rawBody, body);
+  if (details.length > 0) {
+    const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
+    throw validationFailed(`${details[0]!.field}: ${details[0]!.message}${more}`, details);
+  }
+  return body;
+}
+
+const fieldOf = (path: JSONPath, key?: string) => bounded(['body', ...path, ...(key === undefined ? [] : [key])].join('.'));
+
+/**
+ * What JSON.parse hides about a body that already parsed, as 400 details naming each field (`body.items.0.quantity`):
+ * - a key given twice in one object, at any depth (JSON.parse keeps the last, many gateways and WAFs the first, so
+ *   the two would act on different requests);
+ * - a number whose written value is not the number it parses to (`1.0000000000000001` is 1, `9007199254740993` is
+ *   9007199254740992): the service must check the value the client wrote, not a rounded one.
+ * Scanned with jsonc-parser's visitor over the raw text; `[]` when there is nothing to say.
+ */
+export function checkAsWritten(text: string, parsed: unknown): ErrorDetail[] {
+  // The scan below recurses per level: a body nested past any route's shape is refused before it (no stack overflow).
+  if (depthOf(parsed) > JSON_MAX_DEPTH) return [{ field: 'body', message: `is nested deeper than ${JSON_MAX_DEPTH} levels` }];
+  const details: ErrorDetail[] = [];
+  const keysOfOpenObjects: Set<string>[] = [];
+  visit(
+    text,
+    {
+      onObjectBegin: () => void keysOfOpenObjects.push(new Set()),
+      onObjectEnd: () => void keysOfOpenObjects.pop(),
+      onObjectProperty(property, _offset, _length, _line, _character, pathSupplier) {
+        const keys = keysOfOpenObjects.at(-1)!;
+        if (keys.has(property)) details.push({ field: fieldOf(pathSupplier(), property), message: 'is given more than once' });
+        keys.add(property);
+      },
+      onLiteralValue(value, offset, length, _line, _character, pathSupplier) {
+        if (typeof value === 'number' && !sameDecimal(text.slice(offset, offset + length), value)) {
+          details.push({ field: fieldOf(pathSupplier()), message: 'cannot be represented exactly as a number (at most 15 significant digits)' });
+        }
+      },
+    },
+    { disallowComments: true },
+  );
+  return details;
+}
+
+/** The deepest nesting of arrays and objects in a parsed JSON value (a scalar is 0), walked without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > JSON_MAX_DEPTH) break;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** A JSON number's text as sign, significant digits and exponent: `-1.50e2` → ['-', '15', 1]; zero is ['', '0', 0]. */
+function decimal(text: string): [string, string, number] {
+  const [, sign = '', int = '', fraction = '', exponent = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text) ?? [];
+  const all = `${int}${fraction}`.replace(/^0+/, '');
+  const digits = all.replace(/0+$/, '');
+  if (digits === '') return ['', '0', 0];
+  return [sign, digits, Number(exponent) - fraction.length + (all.length - digits.length)];
+}
+
+/** Whether a number written as `text` is exactly `value` (Number's shortest round-trip text names the same decimal). */
+function sameDecimal(text: string, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  const [a, b] = [decimal(text), decimal(String(value))];
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
 }
 
 const parsers = new Map<number, ReturnType<typeof bodyParser>>();
