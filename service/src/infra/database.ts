@@ -25,7 +25,8 @@ const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOS
 /**
  * Why the database could not serve a request, or undefined for any other error (a bug in a query, a constraint):
  * - pool_exhausted: no pooled connection within DB_POOL_ACQUIRE_TIMEOUT_MS (every connection busy);
- * - lock_timeout: a row lock not granted within DB_LOCK_TIMEOUT_MS (another transaction holds it: contention);
+ * - lock_timeout: a lock not granted within DB_LOCK_TIMEOUT_MS (another session holds it: a row many orders want, or
+ *   a table a migration or maintenance statement locked);
  * - statement_timeout: a statement ran past DB_STATEMENT_TIMEOUT_MS (a slow query);
  * - unavailable: PostgreSQL cannot be reached or is shutting down, or did not answer at all.
  */
@@ -46,7 +47,9 @@ export function classifyDatabaseError(error: unknown): DbErrorKind | undefined {
 
 /**
  * The API's answer to each kind (service/docs/api-contract.md): status, code, message, Retry-After (s), and the
- * warning logged with `dbError: <kind>`. Contention is a 409 (retry; it is not an outage), the rest are 503.
+ * warning logged with `dbError: <kind>`. Every kind is a 503: the service failed to serve the request in time, which
+ * the client can only retry (a lock wait is not a conflict with anything the client sent), so each counts as a server
+ * error in the error-rate and availability alerts.
  */
 export const DATABASE_ANSWERS: Record<
   DbErrorKind,
@@ -67,9 +70,9 @@ export const DATABASE_ANSWERS: Record<
     logMessage: 'database pool exhausted',
   },
   lock_timeout: {
-    status: 409,
+    status: 503,
     code: 'LOCK_TIMEOUT',
-    message: 'Another request is changing the same data; try again shortly.',
+    message: 'The data this request needs is locked by another operation; try again shortly.',
     retryAfterSeconds: 1,
     logMessage: 'database lock wait timed out',
   },

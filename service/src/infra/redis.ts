@@ -3,25 +3,30 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../telemetry/metrics';
 
-const REDIS_PING_INTERVAL_MS = 1_000;
+/** How often the connection is checked with a PING, in ms. */
+export const REDIS_PING_INTERVAL_MS = 1_000;
+/**
+ * How long a PING may go unanswered before Redis counts as hung, in ms: the connection is then dropped (every command
+ * waiting on it fails at once, `redis_connected` is 0, `/readyz` says the cache is degraded, and the cache, the
+ * traffic limiter and the shared settings skip Redis) and a new one is opened in the background, which becomes ready
+ * only once Redis answers again. So a hung Redis is reported and skipped within REDIS_PING_INTERVAL_MS +
+ * REDIS_HUNG_AFTER_MS (2 s) of its last answer, however busy the socket is.
+ */
+export const REDIS_HUNG_AFTER_MS = 1_000;
 
 export type RedisClient = ReturnType<typeof createRedis>;
 
 /**
  * Redis is a cache here, never a dependency: nothing queues while disconnected, a hung server is dropped within
- * seconds, and the client reconnects in the background forever. Callers bound each command's wait themselves.
+ * seconds (a PING watchdog, REDIS_HUNG_AFTER_MS), and the client reconnects in the background forever. Callers bound
+ * each command's wait themselves.
  */
 export function createRedis(config: Config['redis'], metrics: Metrics, logger: Logger) {
   const client = createClient({
     url: config.url,
     disableOfflineQueue: true,
-    // node-redis stops timing a command once it is written, so a hung server is found by the socket going
-    // quiet: a PING every second keeps a healthy idle socket busy, and a PING left unanswered lets the socket
-    // time out, which drops the connection and fails what was waiting on it.
-    pingInterval: REDIS_PING_INTERVAL_MS,
     socket: {
       connectTimeout: 1_000,
-      socketTimeout: REDIS_PING_INTERVAL_MS * 2,
       reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000),
     },
   });
@@ -40,6 +45,29 @@ export function createRedis(config: Config['redis'], metrics: Metrics, logger: L
     if (connected) logger.warn('redis error', { error: error.message });
     setConnected(false);
   });
+
+  // node-redis stops timing a command once it is written, and a socket busy with traffic never times out: only an
+  // unanswered PING tells a hung server (stopped, frozen, or a network that drops everything) from a slow reply.
+  let probing = false;
+  const watchdog = setInterval(() => {
+    if (probing || !client.isReady) return;
+    probing = true;
+    const hung = setTimeout(() => {
+      logger.warn('redis not answering: connection dropped, reconnecting', { hungAfterMs: REDIS_HUNG_AFTER_MS });
+      setConnected(false);
+      client.destroy();
+      connectInBackground(client, logger);
+    }, REDIS_HUNG_AFTER_MS);
+    client
+      .ping()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(hung);
+        probing = false;
+      });
+  }, REDIS_PING_INTERVAL_MS);
+  // Once the service closes the client, it is never ready again and the watchdog does nothing.
+  watchdog.unref();
   return client;
 }
 

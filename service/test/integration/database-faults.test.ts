@@ -2,12 +2,13 @@ import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { Client } from 'pg';
 import { Sequelize } from 'sequelize';
 import { DB_ERROR_KINDS, METRICS } from '../../../contract/metrics';
+import { STATUS_ROUTE } from '../../../contract/routes';
 import { migrateUp } from '../../src/infra/migrator';
 import { startPostgres } from '../support/containers';
 import { dockerControl, eventually, freePort } from '../support/docker';
 import { fixtures } from '../support/fixtures';
 import { get, post, request } from '../support/http';
-import { sample, scrape } from '../support/metrics';
+import { requestCount, sample, scrape } from '../support/metrics';
 import { startTestApp, type LogLine, type TestApp } from '../support/test-app';
 
 // This file stops PostgreSQL, so it has one of its own on a fixed host port that survives a restart. It produces each
@@ -85,7 +86,7 @@ describe('the database cannot serve a request: each kind is its own answer', () 
     expect(DB_ERROR_KINDS.map((kind) => [kind, sample(text, METRICS.dbErrors, { kind })])).toEqual(DB_ERROR_KINDS.map((kind) => [kind, 0]));
   });
 
-  test('lock contention: an order waiting on a row lock past the lock timeout gets 409 LOCK_TIMEOUT with Retry-After, changes nothing, and readiness holds', async () => {
+  test('lock contention: an order waiting on a row lock past the lock timeout gets 503 LOCK_TIMEOUT with Retry-After, changes nothing, and readiness holds', async () => {
     const userId = await given.user(100_000);
     const productId = await given.product(1_000, 10);
     const release = await holdRowLock('products', productId);
@@ -98,7 +99,7 @@ describe('the database cannot serve a request: each kind is its own answer', () 
       await release();
     }
 
-    expect(refused.status).toBe(409);
+    expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('LOCK_TIMEOUT');
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.body.error.message).not.toMatch(/unavailable/i);
@@ -113,6 +114,29 @@ describe('the database cannot serve a request: each kind is its own answer', () 
 
     const retried = await post(`${contention.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] });
     expect(retried.status).toBe(201);
+  });
+
+  test('a migration-style lock on orders held by another session (issue 19): a status read gets 503 LOCK_TIMEOUT, counted as a 5xx of its route, readiness holds', async () => {
+    const userId = await given.user(0);
+    const holder = new Client({ connectionString: postgres.getConnectionUri(), application_name: 'migration' });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+    const fiveHundreds = async () => requestCount(await scrape(contention.ops), STATUS_ROUTE, '503');
+    const before = await fiveHundreds();
+    let refused;
+    let ready;
+    try {
+      refused = await get(`${contention.api}/api/orders/status?userId=${userId}`);
+      ready = await get(`${contention.ops}/readyz`);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect({ status: refused.status, code: refused.body.error.code, retryAfter: refused.headers.get('retry-after') }).toEqual({ status: 503, code: 'LOCK_TIMEOUT', retryAfter: '1' });
+    expect(ready.status).toBe(200);
+    expect((await fiveHundreds()) - before).toBe(1);
+    expect((await get(`${contention.api}/api/orders/status?userId=${userId}`)).status).toBe(200);
   });
 
   test('a slow statement past the statement timeout gets 503 DATABASE_TIMEOUT with Retry-After', async () => {

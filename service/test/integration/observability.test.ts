@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { get, request } from '../support/http';
-import { sample, scrape } from '../support/metrics';
+import { requestCount as duration, sample, scrape } from '../support/metrics';
 import { startTestApp, useTestApp } from '../support/test-app';
 import { LATENCY_THRESHOLD_SECONDS } from '../../../contract/slo';
 import { CACHES } from '../../../contract/queries';
@@ -11,13 +11,6 @@ import { ORDER_REJECTION_REASONS } from '../../src/components/orders/place-order
 import { PARSER_REJECTION_STATUSES } from '../../src/lib/http/server-edge';
 
 const t = useTestApp();
-
-const duration = (text: string, route: string, status: string, method = 'GET') =>
-  sample(text, 'http_server_request_duration_seconds_count', {
-    http_request_method: method,
-    http_route: route,
-    http_response_status_code: status,
-  }) ?? 0;
 
 describe('request metrics', () => {
   test('are labelled by route template, never by raw path, with the 1 s incident threshold as a bucket', async () => {

@@ -14,3 +14,11 @@ export async function scrape(opsUrl: string): Promise<string> {
   const response = await fetch(`${opsUrl}/metrics`);
   return response.text();
 }
+
+/** Requests the service answered on `route` with `status` (http_server_request_duration_seconds_count); 0 for none. */
+export const requestCount = (text: string, route: string, status: string, method = 'GET') =>
+  sample(text, 'http_server_request_duration_seconds_count', {
+    http_request_method: method,
+    http_route: route,
+    http_response_status_code: status,
+  }) ?? 0;

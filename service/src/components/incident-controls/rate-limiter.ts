@@ -21,7 +21,8 @@ const KEY_PREFIX = 'incident-controls:rate-limit-window';
  * Longest a request waits for the shared window before the per-instance fallback decides, in ms. Longer than the
  * cache's REDIS_COMMAND_TIMEOUT_MS on purpose: the limiter matters most under overload, when the event loop itself
  * lags by tens of milliseconds, and every timeout admits a request outside the global count. A hung Redis costs
- * this at most until the client drops the connection (about 2 s), after which the fallback answers at once.
+ * this at most until the Redis watchdog drops the connection (REDIS_PING_INTERVAL_MS + REDIS_HUNG_AFTER_MS, 2 s,
+ * infra/redis.ts), after which the fallback answers at once.
  */
 export const RATE_LIMIT_REDIS_TIMEOUT_MS = 500;
 
