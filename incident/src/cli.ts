@@ -1,11 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { duration, kst } from './format';
 import { investigate, renderInvestigation } from './investigate';
 import { readServiceLogs, type ServiceLogLine } from './logs';
 import { createPrometheus, PROMETHEUS_URL, type Prometheus } from './prometheus';
-import { measureIncident, renderReport } from './report';
+import { measureIncident, renderReport, writeReportDraft } from './report';
 import { loadRoster, type Roster } from './roster';
 import { catalogPendingSeconds } from './timeline/catalog';
 import { deriveIncidents, phaseDurations, type Incident } from './timeline/incidents';
@@ -25,6 +25,7 @@ export const USAGE = `사용법: npm run incident -- <명령> [옵션]
                                   최근 N분(기본 ${VERIFY_MINUTES.default}, ${VERIFY_MINUTES.min}~${VERIFY_MINUTES.max})의 복구를 확인합니다. 복구되지 않았으면 종료 코드 1.
   report [--incident <id>] [--out <파일>]
                                   장애 보고서 초안을 씁니다 (기본: 가장 최근 장애, incident/reports/<id>.md).
+                                  사람이 고친 초안은 덮어쓰지 않고 새 초안을 <id>.new.md에 씁니다 (종료 코드 1).
   timeline                        기록된 장애와 단계별 소요 시간을 보여 줍니다.
 
   <출처>: compose (docker compose logs orders, 기본), 파일 경로, 또는 - (표준 입력)
@@ -133,8 +134,15 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         const markdown = renderReport(data, { roster, prometheusUrl: deps.prom.baseUrl });
         const file = values.out ?? path.join(deps.reportsDir ?? REPORTS_DIR, `${incident.id}.md`);
         mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, markdown);
-        await deps.store.record([{ step: 'reported', actor: 'incident-cli', occurredAt: deps.now(), details: { file } }]);
+        const written = writeReportDraft(file, markdown);
+        await deps.store.record([{ step: 'reported', actor: 'incident-cli', occurredAt: deps.now(), details: { file: written.file } }]);
+        if (written.kept) {
+          deps.err(
+            `${written.kept}에 사람이 고친 내용이 있어 덮어쓰지 않았습니다. 새 초안은 ${written.file}에 썼습니다: ` +
+              `diff -u ${written.kept} ${written.file} 로 비교해 필요한 부분을 옮기세요.`,
+          );
+          return 1;
+        }
         deps.out(`장애 보고서 초안을 썼습니다: ${file}`);
         return 0;
       }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KEY_ROUTES, THRESHOLDS, WINDOWS, panelUrl } from '../../contract';
 import { FAULT_ACTIONS, INCIDENT_PHASES } from '../../contract/incident';
@@ -215,4 +216,31 @@ export function renderReport(data: ReportData, options: { roster?: Roster; templ
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The last line of every draft `report` writes: the SHA-256 of what is above it, so a person's edit is seen. */
+const draftMark = (text: string) => `<!-- incident report draft: sha256 ${createHash('sha256').update(text).digest('hex')} -->\n`;
+const DRAFT_MARK = /<!-- incident report draft: sha256 ([0-9a-f]{64}) -->\n$/;
+
+/**
+ * Writes a report draft to `file` without ever destroying what a person wrote: a file that does not exist, or that is
+ * exactly the draft this tool wrote last (its closing mark matches its text), is (over)written; a file someone edited
+ * (or wrote) is kept as it is and the new draft goes to `<file without .md>.new.md` beside it, to compare and merge by
+ * hand. Returns where the draft went and whether the existing file was kept.
+ */
+export function writeReportDraft(file: string, markdown: string): { file: string; kept?: string } {
+  const text = `${markdown.replace(/\n*$/, '\n')}`;
+  const marked = `${text}${draftMark(text)}`;
+  if (existsSync(file)) {
+    const current = readFileSync(file, 'utf8');
+    const mark = DRAFT_MARK.exec(current);
+    const untouched = mark !== null && draftMark(current.slice(0, mark.index)) === mark[0];
+    if (!untouched) {
+      const beside = `${file.replace(/\.md$/, '')}.new.md`;
+      writeFileSync(beside, marked);
+      return { file: beside, kept: file };
+    }
+  }
+  writeFileSync(file, marked);
+  return { file };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { POPULAR_ROUTE, ROUTES, STATUS_ROUTE, WINDOWS } from '../../contract';
@@ -229,6 +229,26 @@ describe('incident CLI against a real Prometheus over a recorded history and the
     // The parts for people stay the template's prompts.
     expect(report).toContain(templateSections().find((s) => s.heading === '사후 회고')!.body);
     expect((await store.list()).some((e) => e.step === 'reported')).toBe(true);
+  });
+
+  test('a re-run of report never destroys what a person added: an untouched draft is replaced, an edited one kept and the new draft written beside it', async () => {
+    const first = await cli(['report'], minutesBefore(5));
+    expect(first.code).toBe(0);
+    const [file] = readdirSync(reportsDir).filter((f) => !f.endsWith('.new.md'));
+    const draft = path.join(reportsDir, file!);
+    // Untouched: a second run replaces it, and no second file appears.
+    expect((await cli(['report'], minutesBefore(4))).code).toBe(0);
+    expect(readdirSync(reportsDir).filter((f) => f.endsWith('.new.md'))).toEqual([]);
+    // A responder adds a line: the next run keeps the file byte for byte and says where the new draft went.
+    const edited = readFileSync(draft, 'utf8').replace('## 사후 회고\n', '## 사후 회고\n\n담당자 1: 배포 직후 인덱스가 빠진 것을 확인함.\n');
+    writeFileSync(draft, edited);
+    const rerun = await cli(['report'], minutesBefore(3));
+    expect(rerun.code).toBe(1);
+    expect(readFileSync(draft, 'utf8')).toBe(edited);
+    const beside = draft.replace(/\.md$/, '.new.md');
+    expect(rerun.err).toContain(beside);
+    expect(readFileSync(beside, 'utf8')).toContain('## 사후 회고');
+    expect(readFileSync(beside, 'utf8')).not.toContain('인덱스가 빠진 것을 확인함');
   });
 
   test('an unknown command or option is a usage error', async () => {

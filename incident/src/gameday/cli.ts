@@ -7,7 +7,7 @@ import { composeCommand } from '../compose';
 import { readServiceLogs } from '../logs';
 import { SCRAPE_SECONDS } from '../../../alerting/catalog';
 import { createPrometheus, type Prometheus } from '../prometheus';
-import { measureIncident, renderReport } from '../report';
+import { measureIncident, renderReport, writeReportDraft } from '../report';
 import { loadRoster } from '../roster';
 import { createTimelineStore } from '../timeline/store';
 import { renderVerification, verify, VERIFY_MINUTES } from '../verify';
@@ -167,9 +167,10 @@ async function main(): Promise<number> {
           const markdown = renderReport(await measureIncident(prom, incident), { roster: loadRoster(), prometheusUrl: prom.baseUrl });
           const file = path.join(REPORTS_DIR, `${incident.id}.md`);
           mkdirSync(REPORTS_DIR, { recursive: true });
-          writeFileSync(file, markdown);
-          await store.record([{ step: 'reported', actor: 'gameday', occurredAt: new Date(), details: { file } }]);
-          return file;
+          // A draft someone already edited is kept; this run's goes beside it.
+          const written = writeReportDraft(file, markdown);
+          await store.record([{ step: 'reported', actor: 'gameday', occurredAt: new Date(), details: { file: written.file } }]);
+          return written.file;
         },
         firingEvaluations: firingEvaluations(prom, SCRAPE_SECONDS),
         now: () => new Date(),
