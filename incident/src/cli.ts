@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { duration, kst } from './format';
+import { probeDatabase, type DatabaseFinding } from './database';
 import { investigate, renderInvestigation } from './investigate';
 import { readServiceLogs, type ServiceLogLine } from './logs';
 import { createPrometheus, PROMETHEUS_URL, type Prometheus } from './prometheus';
@@ -36,6 +37,8 @@ export interface CliDeps {
   prom: Prometheus;
   roster: () => Roster;
   readLogs: (source: string, since?: Date) => Promise<ServiceLogLine[]>;
+  /** 데이터베이스 부하 점검 against the service's PostgreSQL (database.ts); absent: not checked. */
+  probeDatabase?: () => Promise<DatabaseFinding[]>;
   out: (text: string) => void;
   err: (text: string) => void;
   now: () => Date;
@@ -89,7 +92,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       case 'investigate': {
         const source = values.logs ?? 'compose';
         const logs = await deps.readLogs(source, new Date(deps.now().getTime() - 15 * 60_000));
-        deps.out(renderInvestigation(await investigate(deps.prom, { now: deps.now(), logs, logSource: source })));
+        const database = deps.probeDatabase
+          ? await deps.probeDatabase().then((findings) => ({ findings }), (error: Error) => ({ findings: [], error: error.message }))
+          : undefined;
+        deps.out(renderInvestigation(await investigate(deps.prom, { now: deps.now(), logs, logSource: source, database })));
         return 0;
       }
       case 'verify': {
@@ -173,13 +179,15 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
 
 /** The process entry (`npm run incident -- ...`). */
 export async function main(argv = process.argv.slice(2)): Promise<number> {
-  const store = createTimelineStore(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const store = createTimelineStore(databaseUrl);
   try {
     return await runCli(argv, {
       store,
       prom: createPrometheus(),
       roster: () => loadRoster(),
       readLogs: readServiceLogs,
+      probeDatabase: () => probeDatabase(databaseUrl),
       out: (text) => process.stdout.write(`${text}\n`),
       err: (text) => process.stderr.write(`${text}\n`),
       now: () => new Date(),

@@ -1,5 +1,6 @@
 import { HOT_QUERIES, POPULAR_ROUTE, ROUTE_TEMPLATES, STATUS_ROUTE, THRESHOLDS, WINDOWS, panelUrl, type PanelRef } from '../../contract';
 import { catalogAlert } from './timeline/catalog';
+import type { DatabaseFinding } from './database';
 import { duration, grafanaRange, latency, percent } from './format';
 import { formatLogLine, problemLines, type ServiceLogLine } from './logs';
 import type { ActiveAlert, Prometheus } from './prometheus';
@@ -25,6 +26,8 @@ export interface Investigation {
   at: Date;
   alerts: ActiveAlert[];
   routes: string[];
+  /** What PostgreSQL itself shows (database.ts), most specific first; `error` when it could not be asked. */
+  database?: { findings: DatabaseFinding[]; error?: string };
   sections: Section[];
   logLines: ServiceLogLine[];
   logSource?: string;
@@ -69,7 +72,10 @@ const isServiceAlert = (a: ActiveAlert) => a.state === 'firing' && a.labels.serv
  * 장애 조사: for what is firing now, the guide's check items measured from Prometheus, and the problem log lines of the
  * affected routes. `logs` are the service's JSON log lines already read (see logs.ts); omit them to skip the log part.
  */
-export async function investigate(prom: Prometheus, options: { now?: Date; logs?: ServiceLogLine[]; logSource?: string } = {}): Promise<Investigation> {
+export async function investigate(
+  prom: Prometheus,
+  options: { now?: Date; logs?: ServiceLogLine[]; logSource?: string; database?: Investigation['database'] } = {},
+): Promise<Investigation> {
   const at = options.now ?? new Date();
   const alerts = (await prom.alerts()).filter(isServiceAlert);
   const routes = [...new Set(alerts.flatMap(routesOfAlert))];
@@ -218,7 +224,7 @@ export async function investigate(prom: Prometheus, options: { now?: Date; logs?
   });
 
   const logLines = options.logs ? problemLines(options.logs, routes.length > 0 ? routes : undefined) : [];
-  return { at, alerts, routes, sections, logLines, logSource: options.logs ? options.logSource ?? 'logs' : undefined };
+  return { at, alerts, routes, database: options.database, sections, logLines, logSource: options.logs ? options.logSource ?? 'logs' : undefined };
 }
 
 const MARK: Record<Verdict, string> = { ok: '정상', bad: '이상', info: '참고', unknown: '확인 불가' };
@@ -238,6 +244,15 @@ export function renderInvestigation(inv: Investigation): string {
     }
     out.push('', `영향받는 API: ${inv.routes.join(', ')}`);
   }
+  if (inv.database) {
+    const [first, ...more] = inv.database.findings;
+    out.push('', '## 첫 번째 단서 (PostgreSQL 직접 점검)');
+    if (inv.database.error) out.push(`PostgreSQL에 묻지 못했습니다: ${inv.database.error}`);
+    else if (!first) out.push('다른 세션의 잠금, 빠진 인덱스, 가득 찬 연결, 오래 도는 쿼리가 없습니다.');
+    for (const finding of first ? [first, ...more] : []) {
+      out.push(`- ${finding.title}`, `  근거: ${finding.evidence}`, ...finding.fix.map((sql) => `  조치: ${sql}`));
+    }
+  }
   for (const section of inv.sections) {
     out.push('', `## ${section.title}`);
     for (const item of section.items) {
@@ -254,6 +269,12 @@ export function renderInvestigation(inv: Investigation): string {
     for (const line of shown) out.push(`- ${formatLogLine(line)}`);
   }
   const bad = inv.sections.flatMap((s) => s.items).filter((i) => i.verdict === 'bad');
-  out.push('', '## 요약', bad.length === 0 ? '기준을 넘은 점검 항목이 없습니다.' : `기준을 넘은 항목 ${bad.length}개: ${bad.map((i) => i.title).join('; ')}`);
+  const cause = inv.database?.findings[0];
+  out.push(
+    '',
+    '## 요약',
+    ...(cause ? [`첫 번째 단서: ${cause.title}`] : []),
+    bad.length === 0 ? '기준을 넘은 점검 항목이 없습니다.' : `기준을 넘은 항목 ${bad.length}개: ${bad.map((i) => i.title).join('; ')}`,
+  );
   return out.join('\n');
 }

@@ -10,6 +10,8 @@ import type { ServiceLogLine } from '../src/logs';
 import { createPrometheus } from '../src/prometheus';
 import { notificationEvents } from '../src/receiver/server';
 import { templateSections } from '../src/report';
+import { probeDatabase } from '../src/database';
+import { Client } from 'pg';
 import { loadRoster } from '../src/roster';
 import { createTimelineStore, type TimelineStore } from '../src/timeline/store';
 import { openMetricsHistory, startPrometheusWithHistory, type StepState } from './support/prometheus';
@@ -106,6 +108,7 @@ describe('incident CLI against a real Prometheus over a recorded history and the
       err: (t) => err.push(t),
       now: () => now,
       reportsDir,
+      probeDatabase: () => probeDatabase(database.url),
     };
     const code = await runCli(args, deps);
     return { code, out: out.join('\n'), err: err.join('\n') };
@@ -197,6 +200,26 @@ describe('incident CLI against a real Prometheus over a recorded history and the
     expect(result.out).toContain('요청 req-status-1');
     expect(result.out).toContain('요청 req-status-2');
     expect(result.out).not.toContain('req-popular-1');
+    expect(result.out).toContain('## 첫 번째 단서 (PostgreSQL 직접 점검)\n다른 세션의 잠금, 빠진 인덱스, 가득 찬 연결, 오래 도는 쿼리가 없습니다.');
+  });
+
+  test('investigate puts what PostgreSQL shows first: a table lock another session holds, with its pid and the command that ends it', async () => {
+    const holder = new Client({ connectionString: database.url, application_name: 'migration' });
+    holder.on('error', () => undefined);
+    await holder.connect();
+    try {
+      const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const result = await cli(['investigate', '--logs', 'test'], new Date());
+      expect(result.code).toBe(0);
+      const clue = result.out.slice(result.out.indexOf('## 첫 번째 단서'));
+      expect(clue).toMatch(new RegExp(`^## 첫 번째 단서 \\(PostgreSQL 직접 점검\\)\n- 다른 세션이 orders 잠금을 잡고 있습니다 \\(pid ${rows[0]!.pid}, 'migration'\\)`));
+      expect(clue).toContain(`조치: SELECT pg_terminate_backend(${rows[0]!.pid});`);
+      expect(result.out).toContain(`첫 번째 단서: 다른 세션이 orders 잠금을 잡고 있습니다 (pid ${rows[0]!.pid}, 'migration')`);
+    } finally {
+      await holder.end();
+    }
   });
 
   test('report drafts the Korean report in the template\'s sections from the timeline and the measured window', async () => {

@@ -10,12 +10,12 @@ export const images = {
   redis: process.env.REDIS_IMAGE ?? 'redis:7-alpine',
 };
 
-export const startPostgres = (options: { database?: string; hostPort?: number } = {}) => {
+export const startPostgres = (options: { database?: string; hostPort?: number; maxConnections?: number } = {}) => {
   const container = new PostgreSqlContainer(images.postgres)
     .withUsername('orders')
     .withPassword('orders')
     .withDatabase(options.database ?? 'orders_template')
-    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'])
+    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', `max_connections=${options.maxConnections ?? 300}`])
     .withLabels({ 'orders.test': 'true' });
   if (options.hostPort !== undefined) container.withExposedPorts({ container: 5432, host: options.hostPort });
   return container.start();

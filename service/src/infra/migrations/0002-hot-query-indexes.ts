@@ -1,4 +1,7 @@
+import { HOT_QUERY_INDEXES } from '../../../../contract/queries';
 import type { Migration } from '../migrator';
+
+const [statusIndex] = HOT_QUERY_INDEXES;
 
 /**
  * What the two incident endpoints need (plans measured at 1M orders in service/docs/queries.md):
@@ -11,7 +14,7 @@ export const hotQueryIndexes: Migration = {
   name: '0002-hot-query-indexes',
   async up({ context: sequelize }) {
     await sequelize.query(`
-      CREATE INDEX orders_user_id_created_at_idx ON orders (user_id, created_at DESC, id DESC);
+      CREATE INDEX ${statusIndex.name} ON ${statusIndex.table} ${statusIndex.columns};
       CREATE INDEX orders_paid_at_idx ON orders (paid_at) WHERE status = 'PAID';
       CREATE TABLE product_daily_sales (
         sales_date  DATE   NOT NULL,
@@ -26,7 +29,7 @@ export const hotQueryIndexes: Migration = {
     await sequelize.query(`
       DROP TABLE product_daily_sales;
       DROP INDEX orders_paid_at_idx;
-      DROP INDEX orders_user_id_created_at_idx;
+      DROP INDEX ${statusIndex.name};
     `);
   },
 };
