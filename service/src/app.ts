@@ -27,7 +27,7 @@ import { createMetrics, type Metrics } from './telemetry/metrics';
 import { requestTelemetry } from './telemetry/http';
 import { registerAdminRoutes } from './components/incident-controls/admin-routes';
 import { createDrills, type DrillState } from './components/incident-controls/drills';
-import { createDatabaseCheck, createOpsApp, type DatabaseCheck, type Readiness } from './ops/ops-app';
+import { createDatabaseCheck, createOpsApp, DATABASE_CHECK_INTERVAL_MS, type DatabaseCheck, type Readiness } from './ops/ops-app';
 import { createRateLimiter, type SharedRateLimit } from './components/incident-controls/rate-limiter';
 import { createSharedSettings, SHARED_SETTING_KEYS } from './components/incident-controls/shared-settings';
 import { drillFailures, trafficLimit } from './components/incident-controls/middleware';
@@ -42,7 +42,7 @@ export interface ServiceOverrides {
   db?: (db: Database) => Database;
   /** Wraps the metrics before the service uses them (the bench switches instrumentation off). */
   metrics?: (metrics: Metrics) => Metrics;
-  /** How often db_up is refreshed between readiness probes, in ms (default 5,000). */
+  /** How often db_up is refreshed between readiness probes, in ms (default DATABASE_CHECK_INTERVAL_MS). */
   databaseCheckIntervalMs?: number;
 }
 
@@ -159,7 +159,7 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   });
   // Keeps db_up current between readiness probes, for the database alert.
   shared.start();
-  const databaseCheck = setInterval(() => void checkDatabase(), overrides.databaseCheckIntervalMs ?? 5_000);
+  const databaseCheck = setInterval(() => void checkDatabase(), overrides.databaseCheckIntervalMs ?? DATABASE_CHECK_INTERVAL_MS);
   databaseCheck.unref();
 
   for (const status of PARSER_REJECTION_STATUSES) metrics.parserRejected.labels(String(status)).inc(0);

@@ -13,6 +13,14 @@ export interface Database {
   /** Runs `work` in one transaction, timed under `name`; everything in it commits or nothing does. */
   transaction<T>(name: string, work: (transaction: Transaction) => Promise<T>): Promise<T>;
   poolStats(): { inUse: number; idle: number; waiting: number; max: number };
+  /**
+   * What the last database check found (ops createDatabaseCheck): false while PostgreSQL does not answer. Meanwhile
+   * every query fails at once with DATABASE_UNAVAILABLE (and one already waiting is answered that, the cause, rather
+   * than the pool exhaustion it shows up as); `ping` keeps trying.
+   */
+  setAnswering(answering: boolean): void;
+  /** `SELECT 1`, timed as `readiness_ping`; tried even while the database is not answering (it is how it comes back). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,10 +93,11 @@ export const DATABASE_ANSWERS: Record<
   },
 };
 
-function toAppError(error: unknown, metrics: Metrics): unknown {
-  const kind = classifyDatabaseError(error);
-  if (!kind) return error;
-  metrics.dbErrors.labels(kind).inc();
+function toAppError(error: unknown, metrics: Metrics | undefined, answering: boolean): unknown {
+  const classified = classifyDatabaseError(error);
+  if (!classified) return error;
+  const kind: DbErrorKind = answering ? classified : 'unavailable';
+  metrics?.dbErrors.labels(kind).inc();
   const answer = DATABASE_ANSWERS[kind];
   return new AppError(answer.status, answer.code, answer.message, [], {
     cause: error,
@@ -119,8 +128,14 @@ export function createDatabase(config: Config['database'], metrics: Metrics, del
     },
   });
   metrics.dbPoolMax.set(config.poolMax);
+  let answering = true;
 
-  async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
+  /** `ping`: the database check's own query, tried whatever the last check found and not counted as a request's error. */
+  async function timed<T>(name: string, run: () => Promise<T>, kind: 'request' | 'ping' = 'request'): Promise<T> {
+    const counted = kind === 'request' ? metrics : undefined;
+    // While the database check finds PostgreSQL not answering, a request fails at once instead of taking a pooled
+    // connection to a server that will not reply (until the client-side query timeout) or waiting for one.
+    if (!answering && kind === 'request') throw toAppError(new ConnectionError(new Error('PostgreSQL is not answering (database check)')), counted, answering);
     const end = metrics.dbQueryDuration.startTimer({ query: name });
     try {
       const result = await run();
@@ -128,7 +143,7 @@ export function createDatabase(config: Config['database'], metrics: Metrics, del
       return result;
     } catch (error) {
       end({ outcome: 'error' });
-      throw toAppError(error, metrics);
+      throw toAppError(error, counted, answering);
     }
   }
 
@@ -158,6 +173,10 @@ export function createDatabase(config: Config['database'], metrics: Metrics, del
       }).pool;
       return { inUse: pool.using, idle: pool.available, waiting: pool.waiting, max: config.poolMax };
     },
+    setAnswering(value: boolean) {
+      answering = value;
+    },
+    ping: () => timed('readiness_ping', () => sequelize.query('SELECT 1', { type: QueryTypes.SELECT }).then(() => undefined), 'ping'),
     close: () => sequelize.close(),
   };
 }

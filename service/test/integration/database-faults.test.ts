@@ -4,10 +4,11 @@ import { Sequelize } from 'sequelize';
 import { DB_ERROR_KINDS, METRICS } from '../../../contract/metrics';
 import { STATUS_ROUTE } from '../../../contract/routes';
 import { migrateUp } from '../../src/infra/migrator';
+import { DATABASE_CHECK_INTERVAL_MS, DATABASE_CHECK_TIMEOUT_MS, NOT_ANSWERING_AFTER_CHECKS } from '../../src/ops/ops-app';
 import { startPostgres } from '../support/containers';
 import { dockerControl, eventually, freePort } from '../support/docker';
 import { fixtures } from '../support/fixtures';
-import { get, post, request } from '../support/http';
+import { get, post, request, type JsonResponse } from '../support/http';
 import { requestCount, sample, scrape } from '../support/metrics';
 import { startTestApp, type LogLine, type TestApp } from '../support/test-app';
 
@@ -233,6 +234,46 @@ describe('PostgreSQL unreachable', () => {
     expect(await given.orderCount()).toBe(ordersBefore + 1);
     expect(await given.stockOf(productId)).toBe(9);
     expect(await given.balanceOf(userId)).toBe(99_000);
+  });
+});
+
+describe('PostgreSQL hung (frozen, not stopped: the connection stays open and nothing answers)', () => {
+  test(`db_up is 0 and readiness fails within the check's bound, then every request fails fast with 503 DATABASE_UNAVAILABLE (not a pool answer, no wait for the query timeout), and it recovers by itself`, async () => {
+    const userId = await given.user(100_000);
+    const productId = await given.product(1_000, 10);
+    // Connections in the pool, so requests meet a server that accepted them and then went silent.
+    await Promise.all(Array.from({ length: 4 }, () => get(`${app.api}/api/products/${productId}`)));
+    const pausedAt = performance.now();
+    await control.pause();
+    let detectedMs: number;
+    let responses: (JsonResponse & { ms: number })[];
+    let ready: JsonResponse;
+    try {
+      await eventually(() => scrape(app.ops), (text) => sample(text, 'db_up') === 0, 15_000);
+      detectedMs = performance.now() - pausedAt;
+      // Requests fail fast once the checks agree it is not answering (NOT_ANSWERING_AFTER_CHECKS in a row).
+      await new Promise((resolve) => setTimeout(resolve, DATABASE_CHECK_INTERVAL_MS * NOT_ANSWERING_AFTER_CHECKS));
+      [ready, ...responses] = await Promise.all([
+        get(`${app.ops}/readyz`),
+        ...Array.from({ length: 12 }, (_, i) =>
+          timed(() => (i % 2 ? get(`${app.api}/api/orders/status?userId=${userId}`) : post(`${app.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] })))),
+      ]);
+    } finally {
+      await control.unpause();
+    }
+    const queryTimeoutMs = app.config.database.statementTimeoutMs + 1_000;
+    console.log(
+      `PostgreSQL hung: db_up 0 after ${detectedMs.toFixed(0)} ms (bound ${DATABASE_CHECK_INTERVAL_MS + DATABASE_CHECK_TIMEOUT_MS} ms); ` +
+        `12 requests answered in ${Math.min(...responses.map((r) => r.ms)).toFixed(0)}-${Math.max(...responses.map((r) => r.ms)).toFixed(0)} ms (query timeout ${queryTimeoutMs} ms)`,
+    );
+    expect(detectedMs).toBeLessThan(DATABASE_CHECK_INTERVAL_MS + DATABASE_CHECK_TIMEOUT_MS + 1_500);
+    expect({ status: ready.status, detail: ready.body.checks?.database }).toEqual({ status: 503, detail: expect.stringMatching(/did not answer|unavailable/) });
+    expect(new Set(responses.map((r) => `${r.status} ${r.body.error?.code}`))).toEqual(new Set(['503 DATABASE_UNAVAILABLE']));
+    expect(Math.max(...responses.map((r) => r.ms))).toBeLessThan(1_000);
+
+    await eventually(() => get(`${app.ops}/readyz`), (r) => r.status === 200, 30_000);
+    expect((await post(`${app.api}/api/orders`, { userId, items: [{ productId, quantity: 1 }] })).status).toBe(201);
+    expect(await given.stockOf(productId)).toBe(9);
   });
 });
 
