@@ -12,7 +12,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { parse } from 'yaml';
+import { CLIENT_MAX_CONNECTIONS } from '../../../contract/edge';
 
 const ROOT = path.resolve(__dirname, '../../..');
 // One project name per run: nothing of an earlier run (or a network dockerd failed to free) is reused.
@@ -287,16 +289,20 @@ describe(`docker-compose.yml, brought up as project ${PROJECT}`, () => {
       const key = `compose-test-${Date.now()}`;
       const body = JSON.stringify({ userId, items: [{ productId: products[0].id, quantity: 1 }] });
       const before = await postCounts();
+      // One client address may hold CLIENT_MAX_CONNECTIONS open connections at the balancer (contract/edge.ts): the
+      // burst goes out on that many, as a client's connection pool would send it.
+      const pool = new Agent({ connections: CLIENT_MAX_CONNECTIONS });
       const responses = await Promise.all(
         Array.from({ length: POSTS }, async () => {
-          const response = await fetch('http://127.0.0.1:3000/api/orders', {
+          const response = await undiciFetch('http://127.0.0.1:3000/api/orders', {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'idempotency-key': key },
             body,
+            dispatcher: pool,
           });
           return { status: response.status, body: (await response.json()) as { orderId?: number; error?: { code: string } } };
         }),
-      );
+      ).finally(() => pool.close());
       const statuses = [...new Set(responses.map((r) => r.status))].sort();
       const answers = statuses.map((s) => `${s}×${responses.filter((r) => r.status === s).length} ${[...new Set(responses.filter((r) => r.status === s).map((r) => r.body.error?.code ?? ''))].join('/')}`);
       // 201: the order (once) or its replay; 409: the same key still in flight; 503: shed under the burst (the pool
