@@ -173,6 +173,43 @@ describe('a real Alertmanager with the project configuration', () => {
     expect(unclosed).toEqual([]);
   });
 
+  test('nothing in a label can speak in Slack: hostile values of every label a template prints arrive escaped, on one line, pinging nobody', async () => {
+    const definition = alert('OrdersApiProbeFailing');
+    // Slack's control constructs (mentions, links, entities), forged lines and Unicode line breaks, as label values.
+    const hostile = [
+      '<!here> @channel <http://x|런북 열기>',
+      'api\n*[복구] 정상화됨*',
+      '<!channel>',
+      '<@U012AB3CD> <#C0123|general> <!subteam^S012>',
+      '&lt;!here&gt; &amp; &',
+      'a\r\n• 상태: 복구됨',
+      'x\u2028*[복구]*\u2029y',
+      '@here @everyone @oncall-primary',
+      '<https://evil.example|대시보드>',
+      '> 인용 | 파이프 `code` _기울임_',
+    ];
+    const pages = hostile.map((instance, i) => firing(definition, { instance, probe: String(i) }));
+    await am.post(pages);
+    const delivered = await waitFor(
+      () => receiver.to(SLACK_PATHS.critical).find((d) => d.body.attachments[0].title.includes(definition.name) && (d.body.attachments[0].text as string).split('\n• 장애 수준').length > hostile.length),
+      'one page with every hostile alert',
+    );
+    const { title, text, pretext } = delivered.body.attachments[0] as { title: string; text: string; pretext: string };
+    // The only mention is the level's own, in the pretext; nothing from a value.
+    for (const field of [title, text]) {
+      expect({ field: field.slice(0, 60), controls: field.match(/<[!@#][^>]*>/g) ?? [], mentions: field.match(/@(here|channel|everyone|oncall-primary)\b/g) ?? [] }).toEqual({ field: field.slice(0, 60), controls: [], mentions: [] });
+    }
+    expect(pretext.match(/<!channel>/g)).toHaveLength(1);
+    // Every line is one the template wrote: the summary, a bullet, or the blank line between alerts.
+    const foreign = text.split('\n').filter((line) => line !== '' && !line.startsWith('• ') && !/^\*외부 프로브가 주문 API에 접속하지 못합니다: .*\*$/.test(line));
+    expect(foreign).toEqual([]);
+    expect(text).not.toMatch(/[\u2028\u2029\r]/);
+    // The only links are the template's own four per alert, and each value is still readable, escaped.
+    expect((text.match(/<[^>]*\|[^>]*>/g) ?? []).every((link) => /\|(런북|대시보드|쿼리|사일런스)>$/.test(link))).toBe(true);
+    expect(text).toContain('*외부 프로브가 주문 API에 접속하지 못합니다: &lt;!here&gt; @\u200bchannel &lt;http://x|런북 열기&gt;*');
+    expect(text).toContain('&amp;lt;!here&amp;gt; &amp;amp; &amp;');
+  });
+
   test('Watchdog reaches the heartbeat receiver and no Slack channel', async () => {
     await am.post([firing(alert('Watchdog'))]);
     const beat = await waitFor(() => receiver.to(HEARTBEAT_PATH)[0], 'the heartbeat');
