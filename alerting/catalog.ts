@@ -15,6 +15,11 @@ import { sloAlerts } from './slo';
 export interface AlertDefinition {
   name: string;
   severity: Severity;
+  /**
+   * What a responder reports (장애 신고) when the page they act on is not this alert's own: the Watchdog never pages
+   * anyone; its runbook is for the dead man's switch's Critical page when the heartbeat stops.
+   */
+  reportedAs?: { name: string; severity: Severity; summary: string; impact: string };
   /** `orders` for the service; `monitoring` for the pipeline itself. */
   service: 'orders' | 'monitoring';
   /**
@@ -274,6 +279,12 @@ export const ALERTS: AlertDefinition[] = [
     summary: '알림 파이프라인 하트비트 (항상 발생)',
     description: 'Prometheus → Alertmanager → 데드맨 스위치 경로가 살아 있음을 알리는 알림입니다. 사람에게 전달되지 않습니다.',
     impact: '없음: 이 알림이 멈추면 데드맨 스위치가 Critical 채널에 직접 알립니다.',
+    reportedAs: {
+      name: '알림 파이프라인 중단 (데드맨 스위치)',
+      severity: 'critical',
+      summary: '알림 하트비트가 끊겨, 장애가 나도 아무도 호출되지 않습니다',
+      impact: '감지 능력 전체 상실: 사용자 영향이 있어도 알림이 오지 않습니다. 복구될 때까지 한 사람이 대시보드를 직접 봅니다 (수동 감시 중).',
+    },
     dashboard: { dashboard: 'alerts', panel: 'firingTable' },
     firesWhen: 'always (heartbeat to the dead man\'s switch)',
   },

@@ -124,7 +124,9 @@ export function conveneList(severity: Severity, roster: Roster): string[] {
 }
 
 /** The guide's 장애 신고 and 장애 대응팀 소집, the first two things a responder does. */
-export function reportBlock(alert: AlertDefinition, roster: Roster): string {
+export function reportBlock(definition: AlertDefinition, roster: Roster): string {
+  // The incident the responder reports: the alert's own, or the page its runbook is for (reportedAs).
+  const alert = definition.reportedAs ?? definition;
   const { label: level, topic } = LEVELS[alert.severity];
   const people = conveneList(alert.severity, roster);
   const convene = people.length
