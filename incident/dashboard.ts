@@ -20,7 +20,7 @@ export const INCIDENT_RESPONSE_PANELS = {
 
 const TITLES: Record<IncidentPhase, string> = {
   detect: '감지까지 (발생 → 감지)',
-  acknowledge: '소집까지 (신고 → 소집)',
+  acknowledge: '소집까지 (Slack 전달 → 소집)',
   mitigate: '임시 조치까지 (발생 → 조치)',
   recover: '복구까지 (발생 → 복구)',
 };

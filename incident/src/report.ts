@@ -33,16 +33,18 @@ export function templateSections(markdown = readFileSync(TEMPLATE_PATH, 'utf8'))
 }
 
 /** A `###` part of a template section, verbatim (heading included), or '' when the template has no such part. */
-function templatePart(body: string, heading: string): string {
-  const start = body.indexOf(`### ${heading}`);
-  if (start < 0) return '';
-  const next = body.indexOf('\n### ', start + 1);
-  return body.slice(start, next < 0 ? undefined : next).trim();
+/** The template's `###` parts of a section body other than those named (which the report writes itself), in order. */
+function templatePartsExcept(body: string, written: readonly string[]): string {
+  return body
+    .split(/\n(?=### )/)
+    .filter((part) => part.startsWith('### ') && !written.some((heading) => part.startsWith(`### ${heading}\n`)))
+    .map((part) => part.trim())
+    .join('\n\n');
 }
 
 const STEP_TEXT: Record<string, string> = {
-  detected: '알림 발생 (감지)',
-  paged: '알림 전달 (신고)',
+  detected: '알림 울림 (감지)',
+  paged: 'Slack 전달 (알림 채널)',
   acknowledged: '대응 시작, 소집',
   resolved: '알림 해제 (복구)',
   verified: '복구 확인',
@@ -148,10 +150,10 @@ export function renderReport(data: ReportData, options: { roster?: Roster; templ
     요약: [
       '| 항목 | 내용 |',
       '|---|---|',
-      `| 장애 등급 | ${incident.severity[0]!.toUpperCase()}${incident.severity.slice(1)} (알림 \`severity\` 기준) |`,
+      `| 장애 수준 | ${incident.severity[0]!.toUpperCase()}${incident.severity.slice(1)} (알림 \`severity\` 기준) |`,
       `| 관련 알림 | ${alertNames.map((n) => `\`${n}\` ([런북](${runbook(n)}))`).join(', ')} |`,
       `| 발생 시각 (KST) | ${kst(incident.onsetAt)} (${incident.onsetSource === 'fault' ? '장애 주입 기록' : '알림 조건 충족 시각 (발생 - for)'}) |`,
-      `| 감지 시각 (KST) | ${kst(incident.detectedAt)} (신고 ${kst(incident.pagedAt)}) |`,
+      `| 감지 시각 (KST) | ${kst(incident.detectedAt)} (Slack 전달 ${kst(incident.pagedAt)}) |`,
       `| 소집 (KST) | ${kst(incident.acknowledgedAt)} ${incident.acknowledgedBy ? who(incident.acknowledgedBy) : ''} |`,
       `| 첫 임시 조치 (KST) | ${kst(incident.mitigatedAt)} |`,
       `| 복구 시각 (KST) | ${incident.recoveredAt ? kst(incident.recoveredAt) : '진행 중'} (복구 확인 ${kst(incident.verifiedAt)}) |`,
@@ -196,7 +198,7 @@ export function renderReport(data: ReportData, options: { roster?: Roster; templ
     '복구 시간': [
       `- 복구 시각: ${incident.recoveredAt ? `${kst(incident.recoveredAt)} (모든 알림 해제)` : '아직 복구되지 않음'}`,
       `- 복구 확인: ${incident.verifiedAt ? `${kst(incident.verifiedAt)} \`incident verify\` 통과` : '통과 기록 없음'}`,
-      ...INCIDENT_PHASES.map((p) => `- ${({ detect: '감지까지 (발생→감지)', acknowledge: '소집까지 (신고→소집)', mitigate: '임시 조치까지 (발생→조치)', recover: '복구까지 (발생→복구)' } as const)[p]}: ${duration(phases[p])}`),
+      ...INCIDENT_PHASES.map((p) => `- ${({ detect: '감지까지 (발생→감지)', acknowledge: '소집까지 (Slack 전달→소집)', mitigate: '임시 조치까지 (발생→조치)', recover: '복구까지 (발생→복구)' } as const)[p]}: ${duration(phases[p])}`),
     ].join('\n'),
   };
   const actions = incident.events.filter((e) => e.step === 'action' && !FAULT_ACTIONS.includes(e.action!));
@@ -211,7 +213,8 @@ export function renderReport(data: ReportData, options: { roster?: Roster; templ
   const out = [`# 장애 보고서: ${title} (${incident.id})`, '', `> 타임라인과 Prometheus(${options.prometheusUrl})에서 자동 작성한 초안입니다. 시각은 KST입니다. 장애 원인, 근본 조치, 재발 방지, 사후 회고는 사람이 채웁니다.`, ''];
   for (const section of templateSections(options.template)) {
     out.push(`## ${section.heading}`, '');
-    if (section.heading === '조치 내용') out.push(mitigationTable, '', templatePart(section.body, '근본 조치'));
+    // 임시 조치 comes from the timeline; every other part of the section (완전 복구, …) stays the template's, for people.
+    if (section.heading === '조치 내용') out.push(mitigationTable, '', templatePartsExcept(section.body, ['임시 조치']));
     else out.push(generated[section.heading] ?? section.body);
     out.push('');
   }

@@ -9,7 +9,7 @@ import { kst } from '../src/format';
 import type { ServiceLogLine } from '../src/logs';
 import { createPrometheus } from '../src/prometheus';
 import { notificationEvents } from '../src/receiver/server';
-import { templateSections } from '../src/report';
+import { TEMPLATE_PATH, templateSections } from '../src/report';
 import { probeDatabase } from '../src/database';
 import { Client } from 'pg';
 import { loadRoster } from '../src/roster';
@@ -230,7 +230,13 @@ describe('incident CLI against a real Prometheus over a recorded history and the
 
     expect([...report.matchAll(/^## (.+)$/gm)].map((m) => m[1])).toEqual(templateSections().map((s) => s.heading));
     expect(report).toContain(`| 발생 시각 (KST) | ${kst(minutesBefore(40))} (장애 주입 기록) |`);
-    expect(report).toContain(`| 감지 시각 (KST) | ${kst(minutesBefore(38))} (신고 ${kst(new Date(minutesBefore(38).getTime() + 12_000))}) |`);
+    expect(report).toContain(`| 감지 시각 (KST) | ${kst(minutesBefore(38))} (Slack 전달 ${kst(new Date(minutesBefore(38).getTime() + 12_000))}) |`);
+    expect(report).toContain('| 장애 수준 | Major');
+    // Every part of the template is in the draft, in order (its ## sections and their ### parts), among the ones the
+    // draft adds of its own.
+    const headings = (text: string) => [...text.matchAll(/^###? .+$/gm)].map((m) => m[0]);
+    const templateHeadings = headings(readFileSync(TEMPLATE_PATH, 'utf8'));
+    expect(headings(report).filter((h) => templateHeadings.includes(h))).toEqual(templateHeadings);
     expect(report).toContain(`| 복구 시각 (KST) | ${kst(minutesBefore(29))}`);
     expect(report).toContain('| 장애 시간 | 11분 (감지까지 2분, 감지 후 복구까지 9분) |');
     expect(report).toContain('| 담당자 | 담당자 1 (@oncall-primary) |');
@@ -244,7 +250,8 @@ describe('incident CLI against a real Prometheus over a recorded history and the
     expect(report).toContain(`&from=${minutesBefore(45).getTime()}&to=${minutesBefore(24).getTime()}`);
     expect(report).toContain('트래픽 제한 적용');
     // The drill that caused it is on the timeline as the fault, not among the temporary actions.
-    const mitigations = report.slice(report.indexOf('### 임시 조치'), report.indexOf('### 근본 조치'));
+    const mitigations = report.slice(report.indexOf('### 임시 조치'), report.indexOf('### 완전 복구 (근본 조치)'));
+    expect(report.indexOf('### 완전 복구 (근본 조치)')).toBeGreaterThan(report.indexOf('### 임시 조치'));
     expect(mitigations).toContain('트래픽 제한 적용');
     expect(mitigations).not.toContain('장애 훈련 주입');
     expect(report).toContain('장애 주입: 장애 훈련 주입');
