@@ -61,7 +61,9 @@ async function locks(client: Client): Promise<DatabaseFinding[]> {
       SELECT l.pid, string_agg(DISTINCT l.relation::regclass::text, ', ') AS relations, string_agg(DISTINCT l.mode, ', ') AS modes
         FROM pg_locks l
        WHERE l.granted AND l.relation IS NOT NULL AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-         AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
+         -- What plain reads and writes take; ShareUpdateExclusiveLock (autovacuum, CREATE INDEX CONCURRENTLY) blocks
+         -- neither, so it is a finding only when someone waits on it (below).
+         AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock')
          AND l.pid <> pg_backend_pid()
        GROUP BY l.pid
     ), blocking AS (
@@ -76,6 +78,7 @@ async function locks(client: Client): Promise<DatabaseFinding[]> {
       LEFT JOIN held ON held.pid = a.pid
       LEFT JOIN blocking ON blocking.pid = a.pid
      WHERE (held.pid IS NOT NULL OR blocking.pid IS NOT NULL) AND a.application_name IS DISTINCT FROM $1
+       AND a.backend_type = 'client backend'
      ORDER BY coalesce(blocking.waiting, 0) DESC, seconds DESC NULLS LAST`, [SERVICE_APPLICATION_NAME]);
   return rows.map((r) => ({
     kind: 'lock',
@@ -145,7 +148,8 @@ async function connectionsTaken(client: Client): Promise<DatabaseFinding[]> {
     title: `다른 클라이언트 ${app(top.application_name)}이(가) PostgreSQL 연결 ${top.n}개를 쓰고 있습니다 (전체 ${total}/${open})`,
     evidence: `연결 ${total}개 / 클라이언트 한도 ${open}개 (max_connections ${limits!.max} - 예약 ${limits!.reserved}): ` +
       rows.slice(0, 4).map((r) => `${app(r.application_name)} ${r.n}`).join(', ') + `; 서비스(${SERVICE_APPLICATION_NAME}) ${service}개`,
-    fix: [`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${(top.application_name ?? '').replace(/'/g, "''")}';`],
+    // By pid, as counted: a name is not unique (sessions without one, in other databases).
+    fix: [`SELECT pg_terminate_backend(pid) FROM unnest(ARRAY[${top.pids.join(',')}]) AS pid;`],
     pids: top.pids,
   }];
 }

@@ -234,16 +234,20 @@ const DRAFT_MARK = /<!-- incident report draft: sha256 ([0-9a-f]{64}) -->\n$/;
 export function writeReportDraft(file: string, markdown: string): { file: string; kept?: string } {
   const text = `${markdown.replace(/\n*$/, '\n')}`;
   const marked = `${text}${draftMark(text)}`;
-  if (existsSync(file)) {
-    const current = readFileSync(file, 'utf8');
+  const untouched = (path: string) => {
+    if (!existsSync(path)) return true;
+    const current = readFileSync(path, 'utf8');
     const mark = DRAFT_MARK.exec(current);
-    const untouched = mark !== null && draftMark(current.slice(0, mark.index)) === mark[0];
-    if (!untouched) {
-      const beside = `${file.replace(/\.md$/, '')}.new.md`;
-      writeFileSync(beside, marked);
-      return { file: beside, kept: file };
-    }
+    return mark !== null && draftMark(current.slice(0, mark.index)) === mark[0];
+  };
+  if (untouched(file)) {
+    writeFileSync(file, marked);
+    return { file };
   }
-  writeFileSync(file, marked);
-  return { file };
+  // Beside it: <id>.new.md, or the first <id>.new-N.md that is free or untouched (a person may merge in one).
+  const base = file.replace(/\.md$/, '');
+  let beside = `${base}.new.md`;
+  for (let n = 2; !untouched(beside); n++) beside = `${base}.new-${n}.md`;
+  writeFileSync(beside, marked);
+  return { file: beside, kept: file };
 }

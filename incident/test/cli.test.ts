@@ -279,6 +279,12 @@ describe('incident CLI against a real Prometheus over a recorded history and the
     expect(rerun.err).toContain(beside);
     expect(readFileSync(beside, 'utf8')).toContain('## 사후 회고');
     expect(readFileSync(beside, 'utf8')).not.toContain('인덱스가 빠진 것을 확인함');
+    // Someone merges in the new draft too: the next run leaves both and writes a third.
+    writeFileSync(beside, `${readFileSync(beside, 'utf8')}\n병합 중\n`);
+    const third = await cli(['report'], minutesBefore(2));
+    expect(third.code).toBe(1);
+    expect(readFileSync(beside, 'utf8')).toContain('병합 중');
+    expect(third.err).toContain(draft.replace(/\.md$/, '.new-2.md'));
   });
 
   test('an unknown command or option is a usage error', async () => {

@@ -138,8 +138,8 @@ export function createService(config: Config, overrides: ServiceOverrides = {}):
   });
   api.use(drillFailures(drills, router));
   api.use(router.routes());
-  // Answers a wrong method on a known path with 405 (501 for a method no route has) and `Allow` (RFC 9110 §15.5.6);
-  // the error handler gives it the contract's body and keeps the header.
+  // Marks a wrong method on a known path (405, or 501 for a method no route has) with `Allow` (RFC 9110 §15.5.6); the
+  // error handler answers it as 405 METHOD_NOT_ALLOWED in the contract's body, keeping the header (404 on no path).
   api.use(router.allowedMethods());
   // Koa logs every error it sees by default; the error handler has already logged what matters.
   api.silent = true;

@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+import { Client } from 'pg';
 import { ConnectionAcquireTimeoutError, ConnectionError, QueryTypes, Sequelize, TimeoutError, type Transaction } from 'sequelize';
 import type { DbErrorKind } from '../../../contract/metrics';
 import { AppError, type ErrorCode } from '../lib/app-error';
@@ -19,8 +21,12 @@ export interface Database {
    * than the pool exhaustion it shows up as); `ping` keeps trying.
    */
   setAnswering(answering: boolean): void;
-  /** `SELECT 1`, timed as `readiness_ping`; tried even while the database is not answering (it is how it comes back). */
-  ping(): Promise<void>;
+  /**
+   * `SELECT 1` within `timeoutMs`, timed as `readiness_ping`, on a connection of its own outside the pool (so neither a
+   * full pool nor the pool's connections stuck on a hung server decide it); tried even while the database is not
+   * answering, which is how it comes back. A ping that times out drops its connection; the next opens a new one.
+   */
+  ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -129,6 +135,7 @@ export function createDatabase(config: Config['database'], metrics: Metrics, del
   });
   metrics.dbPoolMax.set(config.poolMax);
   let answering = true;
+  const pinger = createPinger(config.url);
 
   /** `ping`: the database check's own query, tried whatever the last check found and not counted as a request's error. */
   async function timed<T>(name: string, run: () => Promise<T>, kind: 'request' | 'ping' = 'request'): Promise<T> {
@@ -176,7 +183,47 @@ export function createDatabase(config: Config['database'], metrics: Metrics, del
     setAnswering(value: boolean) {
       answering = value;
     },
-    ping: () => timed('readiness_ping', () => sequelize.query('SELECT 1', { type: QueryTypes.SELECT }).then(() => undefined), 'ping'),
-    close: () => sequelize.close(),
+    ping: (timeoutMs: number) => timed('readiness_ping', () => pinger.ping(timeoutMs), 'ping'),
+    async close() {
+      pinger.close();
+      await sequelize.close();
+    },
+  };
+}
+
+/** One connection for the database check, outside the pool, replaced whenever a ping fails or times out. */
+function createPinger(url: string) {
+  let client: Client | undefined;
+  const drop = () => {
+    // A hung server never answers the goodbye either: cut the socket rather than wait for end().
+    (client as unknown as { connection?: { stream?: Socket } } | undefined)?.connection?.stream?.destroy();
+    client = undefined;
+  };
+  return {
+    async ping(timeoutMs: number): Promise<void> {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          (async () => {
+            if (!client) {
+              const fresh = new Client({ connectionString: url, application_name: 'orders-service-check', connectionTimeoutMillis: timeoutMs });
+              fresh.on('error', () => undefined);
+              client = fresh;
+              await fresh.connect();
+            }
+            await client.query('SELECT 1');
+          })(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new TimeoutError(new Error(`PostgreSQL did not answer the database check within ${timeoutMs} ms`) as never)), timeoutMs);
+          }),
+        ]);
+      } catch (error) {
+        drop();
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: drop,
   };
 }

@@ -10,7 +10,8 @@ export const REDIS_PING_INTERVAL_MS = 1_000;
  * waiting on it fails at once, `redis_connected` is 0, `/readyz` says the cache is degraded, and the cache, the
  * traffic limiter and the shared settings skip Redis) and a new one is opened in the background, which becomes ready
  * only once Redis answers again. So a hung Redis is reported and skipped within REDIS_PING_INTERVAL_MS +
- * REDIS_HUNG_AFTER_MS (2 s) of its last answer, however busy the socket is.
+ * REDIS_HUNG_AFTER_MS (2 s) of its last answer, however busy the socket is. A Redis slower than that for a PING (a
+ * long command ahead of it, a fork) is treated the same: for a cache, skipping it is the right answer either way.
  */
 export const REDIS_HUNG_AFTER_MS = 1_000;
 
@@ -53,11 +54,14 @@ export function createRedis(config: Config['redis'], metrics: Metrics, logger: L
     if (probing || !client.isReady) return;
     probing = true;
     const hung = setTimeout(() => {
+      // Closed by the service meanwhile (shutdown): nothing to drop or reopen.
+      if (!client.isOpen) return;
       logger.warn('redis not answering: connection dropped, reconnecting', { hungAfterMs: REDIS_HUNG_AFTER_MS });
       setConnected(false);
       client.destroy();
       connectInBackground(client, logger);
     }, REDIS_HUNG_AFTER_MS);
+    hung.unref();
     client
       .ping()
       .catch(() => undefined)

@@ -1,7 +1,6 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Database } from '../infra/database';
-import { AppError } from '../lib/app-error';
 import { isSchemaCurrent } from '../infra/migrator';
 import type { RedisClient } from '../infra/redis';
 import { errorHandler } from '../lib/http/error-handler';
@@ -25,38 +24,33 @@ export const NOT_ANSWERING_AFTER_CHECKS = 2;
  * records the result as `db_up`. The readiness probe calls it, and createService every DATABASE_CHECK_INTERVAL_MS, so
  * a database that stops answering (stopped, frozen, a network that drops everything) is `db_up` 0 within
  * DATABASE_CHECK_INTERVAL_MS + DATABASE_CHECK_TIMEOUT_MS (2 s); after NOT_ANSWERING_AFTER_CHECKS such checks in a row
- * (3 s) requests fail fast with DATABASE_UNAVAILABLE until a check succeeds (`db.setAnswering`). A check still
- * waiting is shared, never doubled: a hung server holds at most one pooled connection for it.
+ * (3 s) requests fail fast with DATABASE_UNAVAILABLE until a check succeeds (`db.setAnswering`). The check runs on a
+ * connection of its own (db.ping), so a full pool does not fail it and it never takes a pooled connection; a check
+ * still waiting is shared, never doubled.
  */
 export function createDatabaseCheck(db: Database, metrics: Metrics) {
   let schemaCurrent = false;
   let misses = 0;
   let inFlight: Promise<{ ok: boolean; detail: string }> | undefined;
   async function check(): Promise<{ ok: boolean; detail: string }> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        db.ping(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer SELECT 1 within ${DATABASE_CHECK_TIMEOUT_MS} ms`)), DATABASE_CHECK_TIMEOUT_MS);
-        }),
-      ]);
-      schemaCurrent ||= await isSchemaCurrent(db.sequelize);
-      metrics.dbUp.set(1);
-      misses = 0;
-      db.setAnswering(true);
-      return schemaCurrent ? { ok: true, detail: 'ok' } : { ok: false, detail: 'migrations pending' };
+      await db.ping(DATABASE_CHECK_TIMEOUT_MS);
     } catch (error) {
       metrics.dbUp.set(0);
-      // Every pooled connection busy is pressure, not a database that stopped answering; and one slow check (a pause,
-      // a failover's first second) is not enough to refuse every request.
-      const pressure = error instanceof AppError && error.code === 'DATABASE_POOL_EXHAUSTED';
-      misses = pressure ? 0 : misses + 1;
-      if (misses >= NOT_ANSWERING_AFTER_CHECKS) db.setAnswering(false);
+      // One slow check (a pause, a failover's first second) is not enough to refuse every request.
+      if (++misses >= NOT_ANSWERING_AFTER_CHECKS) db.setAnswering(false);
       return { ok: false, detail: (error as Error).message };
-    } finally {
-      clearTimeout(timer);
     }
+    misses = 0;
+    metrics.dbUp.set(1);
+    db.setAnswering(true);
+    try {
+      // Through the pool, once: a full pool fails it with the pool's answer, not as a database that is down.
+      schemaCurrent ||= await isSchemaCurrent(db.sequelize);
+    } catch (error) {
+      return { ok: false, detail: (error as Error).message };
+    }
+    return schemaCurrent ? { ok: true, detail: 'ok' } : { ok: false, detail: 'migrations pending' };
   }
   return function checkDatabase(): Promise<{ ok: boolean; detail: string }> {
     inFlight ??= check().finally(() => (inFlight = undefined));

@@ -739,18 +739,20 @@ describe('hostile input never gets a 5xx, always gets the documented error body,
   test('deeply nested JSON in every body: 400 when it fits in 16 KiB, 413 when it does not', async () => {
     const nesting = fc.record({
       route: fc.constantFrom('charge', 'orders'),
-      shape: fc.constantFrom('arrays', 'objects', 'in-field', 'in-item', 'proto-chain'),
+      // behind-duplicate: the deep value under a key given again, so JSON.parse drops it and only the text holds it.
+      shape: fc.constantFrom('arrays', 'objects', 'in-field', 'in-item', 'proto-chain', 'behind-duplicate'),
       depth: fc.oneof(fc.integer({ min: 1_000, max: 3_500 }), fc.integer({ min: 3_500, max: 10_000 })),
     });
     await run(nesting, 150, async ({ route, shape, depth }) => {
       const deep = (inner: string) =>
-        shape === 'arrays' || shape === 'in-item' ? `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`
+        shape === 'arrays' || shape === 'in-item' || shape === 'behind-duplicate' ? `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`
           : shape === 'proto-chain' ? `${'{"__proto__":'.repeat(depth)}${inner}${'}'.repeat(depth)}`
             : `${'{"a":'.repeat(depth)}${inner}${'}'.repeat(depth)}`;
       const text =
         shape === 'in-field' ? (route === 'charge' ? `{"amount":${deep('1')}}` : `{"userId":${deep('1')},"items":[{"productId":1,"quantity":1}]}`)
           : shape === 'in-item' ? `{"userId":1,"items":[{"productId":1,"quantity":1},${deep('{"productId":2,"quantity":1}')}]}`
-            : deep('1');
+            : shape === 'behind-duplicate' ? (route === 'charge' ? `{"amount":${deep('1')},"amount":1}` : `{"userId":${deep('1')},"userId":1,"items":[{"productId":1,"quantity":1}]}`)
+              : deep('1');
       const url = route === 'charge' ? `/api/users/${[...state.users][0]}/balance/charge` : '/api/orders';
       const reply = await send('POST', url, { headers: { 'content-type': 'application/json' }, body: text });
       const what = `POST ${url} with ${shape} nested ${depth} deep (${text.length} bytes): ${text.slice(0, 60)}…`;

@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import { parse as parseContentType, type ParsedMediaType } from 'content-type';
-import { visit, type JSONPath } from 'jsonc-parser';
+import { createScanner, SyntaxKind, visit, type JSONPath } from 'jsonc-parser';
 import type { Context } from 'koa';
 import { AppError, validationFailed, type ErrorDetail } from '../app-error';
 import { bounded } from '../text';
@@ -63,7 +63,7 @@ export async function readJsonBody(ctx: Context, limit = JSON_BODY_LIMIT_BYTES):
     throw toAppError(ctx, error, limit);
   }
   const { rawBody = '', body } = ctx.request as { rawBody?: string; body?: unknown };
-  const details = checkAsWritten(rawBody, body);
+  const details = checkAsWritten(rawBody);
   if (details.length > 0) {
     const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
     throw validationFailed(`${details[0]!.field}: ${details[0]!.message}${more}`, details);
@@ -81,9 +81,10 @@ const fieldOf = (path: JSONPath, key?: string) => bounded(['body', ...path, ...(
  *   9007199254740992): the service must check the value the client wrote, not a rounded one.
  * Scanned with jsonc-parser's visitor over the raw text; `[]` when there is nothing to say.
  */
-export function checkAsWritten(text: string, parsed: unknown): ErrorDetail[] {
-  // The scan below recurses per level: a body nested past any route's shape is refused before it (no stack overflow).
-  if (depthOf(parsed) > JSON_MAX_DEPTH) return [{ field: 'body', message: `is nested deeper than ${JSON_MAX_DEPTH} levels` }];
+export function checkAsWritten(text: string): ErrorDetail[] {
+  // The visit below recurses per level: a body nested past any route's shape is refused before it (no stack overflow),
+  // measured on the text, where a key given twice may hide a deep value JSON.parse dropped.
+  if (deeperThan(text, JSON_MAX_DEPTH)) return [{ field: 'body', message: `is nested deeper than ${JSON_MAX_DEPTH} levels` }];
   const details: ErrorDetail[] = [];
   const keysOfOpenObjects: Set<string>[] = [];
   visit(
@@ -98,7 +99,7 @@ export function checkAsWritten(text: string, parsed: unknown): ErrorDetail[] {
       },
       onLiteralValue(value, offset, length, _line, _character, pathSupplier) {
         if (typeof value === 'number' && !sameDecimal(text.slice(offset, offset + length), value)) {
-          details.push({ field: fieldOf(pathSupplier()), message: 'cannot be represented exactly as a number (at most 15 significant digits)' });
+          details.push({ field: fieldOf(pathSupplier()), message: 'cannot be represented exactly as a number (numbers of up to 15 significant digits always are)' });
         }
       },
     },
@@ -107,18 +108,16 @@ export function checkAsWritten(text: string, parsed: unknown): ErrorDetail[] {
   return details;
 }
 
-/** The deepest nesting of arrays and objects in a parsed JSON value (a scalar is 0), walked without recursion. */
-function depthOf(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth + 1 > deepest) deepest = depth + 1;
-    if (deepest > JSON_MAX_DEPTH) break;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+/** Whether arrays and objects in a JSON text nest deeper than `limit`, by jsonc-parser's scanner (a loop, no recursion). */
+function deeperThan(text: string, limit: number): boolean {
+  const scanner = createScanner(text, true);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
+      if (++depth > limit) return true;
+    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) depth--;
   }
-  return deepest;
+  return false;
 }
 
 /** A JSON number's text as sign, significant digits and exponent: `-1.50e2` → ['-', '15', 1]; zero is ['', '0', 0]. */

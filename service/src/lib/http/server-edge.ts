@@ -48,7 +48,9 @@ export function createServerEdge(deps: {
   return {
     receiveTimeoutMs,
     clientError(error, socket) {
-      if (error.code === 'ECONNRESET' || !socket.writable) {
+      // Nothing more may be written where the connection is gone or a response already went out on it (a route that
+      // answered before its slowly sent body arrived, then the receive timeout fired).
+      if (error.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
         socket.destroy();
         return;
       }
